@@ -1,0 +1,203 @@
+"""The root command line: `hotline run`, `hotline search-node ...`, `hotline index ...`."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from aiohttp import web
+from elasticsearch import AsyncElasticsearch
+
+from hotline import indices, search_node
+from hotline.es import SearchUnavailable, check_reachable, make_es
+from hotline.logs import configure_logging
+from hotline.settings import Settings, SettingsError
+from hotline.web import create_app
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _with_es(settings: Settings, work: Callable[[AsyncElasticsearch], Awaitable[T]]) -> T:
+    """Run one async job with a checked client; turn an unreachable cluster into a one-line error."""
+    async def main() -> T:
+        es = make_es(settings)
+        try:
+            await check_reachable(es, settings.es_url or "")
+            return await work(es)
+        finally:
+            await es.close()
+    try:
+        return asyncio.run(main())
+    except SearchUnavailable as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Hotline 1022 and misinformation desk: intake, classification, search."""
+    try:
+        ctx.obj = Settings.from_env()
+    except SettingsError as err:
+        raise click.UsageError(str(err)) from err
+    configure_logging(ctx.obj.log_level)
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (default PORT or 8080).")
+@click.pass_context
+def run(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web app; start the local search node first unless ES_URL names a cluster."""
+    settings = _settings(ctx)
+    host, port = host or settings.host, port or settings.port
+    if settings.es_url is not None:
+        _serve(settings, host, port)
+        return
+    try:
+        with search_node.running_node(settings.search_node_home, port=settings.search_node_port,
+                                      heap=settings.search_node_heap) as node:
+            click.echo(f"search node: {node.url} (data in {settings.search_node_home})", err=True)
+            _serve(settings.with_es_url(node.url), host, port)
+    except search_node.SearchNodeError as err:
+        raise click.ClickException(str(err)) from err
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    try:
+        web.run_app(create_app(settings), host=host, port=port, print=lambda msg: click.echo(msg, err=True),
+                    access_log=None)
+    except SearchUnavailable as err:
+        raise click.ClickException(str(err)) from err
+
+
+@cli.group("search-node")
+def search_node_group() -> None:
+    """The local Elasticsearch node for development and tests (not for production)."""
+
+
+def _home_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--home", type=click.Path(path_type=Path), help="Node folder (default DATA_DIR/search-node).")(func)
+
+
+@search_node_group.command("build")
+def search_node_build() -> None:
+    """Compile the launcher and fetch Elasticsearch's jars from Maven Central (once)."""
+    try:
+        search_node.ensure_built()
+    except search_node.SearchNodeError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"search node built in {search_node.PROJECT_DIR / 'target'}")
+
+
+@search_node_group.command("start")
+@_home_option
+@click.option("--port", type=int, help="HTTP port (default SEARCH_NODE_PORT or 9200; 0 picks a free one).")
+@click.option("--fresh", is_flag=True, help="Delete the node's data first.")
+@click.pass_context
+def search_node_start(ctx: click.Context, home: Path | None, port: int | None, fresh: bool) -> None:
+    """Start the node in the background and print its URL."""
+    settings = _settings(ctx)
+    try:
+        node = search_node.start(home or settings.search_node_home, heap=settings.search_node_heap, fresh=fresh,
+                                 port=settings.search_node_port if port is None else port)
+    except search_node.SearchNodeError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(node.url)
+
+
+@search_node_group.command("stop")
+@_home_option
+@click.pass_context
+def search_node_stop(ctx: click.Context, home: Path | None) -> None:
+    """Stop the node started with `start`."""
+    stopped = search_node.stop(home or _settings(ctx).search_node_home)
+    click.echo("stopped" if stopped else "not running")
+
+
+@search_node_group.command("status")
+@_home_option
+@click.pass_context
+def search_node_status(ctx: click.Context, home: Path | None) -> None:
+    """Print the node's URL and cluster health; exit 1 if it is not running."""
+    node = search_node.read_running(home or _settings(ctx).search_node_home)
+    health = search_node.cluster_health(node.url) if node else None
+    if node is None or health is None:
+        click.echo("not running")
+        ctx.exit(1)
+    click.echo(json.dumps({"pid": node.pid, "url": node.url, "status": health.get("status")}))
+
+
+@search_node_group.command("exec", context_settings={"ignore_unknown_options": True})
+@_home_option
+@click.option("--port", type=int, default=0, show_default=True, help="HTTP port (0 picks a free one).")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.pass_context
+def search_node_exec(ctx: click.Context, home: Path | None, port: int, command: tuple[str, ...]) -> None:
+    """Start a fresh node, run COMMAND with ES_URL pointing at it, stop the node; exit with COMMAND's code."""
+    settings = _settings(ctx)
+    try:
+        with search_node.running_node(home or settings.data_dir / "test-search-node", port=port,
+                                      heap=settings.search_node_heap, fresh=True) as node:
+            code = subprocess.call(list(command), env={**os.environ, "ES_URL": node.url})
+    except search_node.SearchNodeError as err:
+        raise click.ClickException(str(err)) from err
+    sys.exit(code)
+
+
+@cli.group("index")
+def index_group() -> None:
+    """Create, inspect and migrate the versioned indices."""
+
+
+@index_group.command("create")
+@click.pass_context
+def index_create(ctx: click.Context) -> None:
+    """Create every index and alias that does not exist yet."""
+    settings = _settings(ctx)
+    states = _with_es(settings, lambda es: indices.ensure_all(es, settings.index_prefix))
+    click.echo(json.dumps([s.as_json() for s in states], indent=2))
+
+
+@index_group.command("status")
+@click.pass_context
+def index_status(ctx: click.Context) -> None:
+    """Show where each alias points; exit 1 if any needs a migration."""
+    settings = _settings(ctx)
+
+    async def work(es: AsyncElasticsearch) -> list[indices.IndexState]:
+        return [await indices.state(es, spec, settings.index_prefix) for spec in indices.SPECS]
+
+    states = _with_es(settings, work)
+    click.echo(json.dumps([s.as_json() for s in states], indent=2))
+    if not all(s.ok for s in states):
+        ctx.exit(1)
+
+
+@index_group.command("migrate")
+@click.option("--keep-old", is_flag=True, help="Keep the previous index after the alias swap (for rollback).")
+@click.pass_context
+def index_migrate(ctx: click.Context, keep_old: bool) -> None:
+    """Copy each alias's documents into the current mapping version and swap the alias."""
+    settings = _settings(ctx)
+
+    async def work(es: AsyncElasticsearch) -> list[indices.Migration]:
+        return [await indices.migrate(es, spec, settings.index_prefix, keep_old=keep_old) for spec in indices.SPECS]
+
+    try:
+        done = _with_es(settings, work)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(json.dumps([m.as_json() for m in done], indent=2))

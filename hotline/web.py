@@ -1,0 +1,83 @@
+"""The aiohttp application factory: resources, error translation and the routes of every domain."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+
+from aiohttp import web
+from elastic_transport import ApiError, TransportError
+
+from hotline import indices, keys
+from hotline.es import SearchUnavailable, es_ctx
+from hotline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The one JSON shape for every API error."""
+    return {"error": code, "message": message}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map exceptions to JSON errors; nothing below the handlers knows about HTTP status codes."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return web.json_response(error_body(exc.reason.lower().replace(" ", "_"), exc.text or exc.reason),
+                                 status=exc.status, headers={k: v for k, v in exc.headers.items()
+                                                             if k.lower() not in ("content-type", "content-length")})
+    except (SearchUnavailable, TransportError) as exc:
+        log.warning("search unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return web.json_response(error_body("search_unavailable", "Elasticsearch is not reachable"),
+                                 status=HTTPStatus.SERVICE_UNAVAILABLE)
+    except ApiError:
+        log.exception("Elasticsearch error on %s %s", request.method, request.path)
+        return web.json_response(error_body("search_error", "Elasticsearch rejected the request"),
+                                 status=HTTPStatus.BAD_GATEWAY)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response(error_body("internal_error", "Internal error"),
+                                 status=HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def get_healthz(request: web.Request) -> web.Response:
+    """Roles: public (load balancers). The process is up and serving."""
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def get_readyz(request: web.Request) -> web.Response:
+    """Roles: public (load balancers). Elasticsearch answers and every index alias points where the code expects."""
+    es = request.app[keys.ES]
+    prefix = request.app[keys.SETTINGS].index_prefix
+    try:
+        health = await es.options(request_timeout=3).cluster.health()
+        states = [await indices.state(es, spec, prefix) for spec in indices.SPECS]
+    except (TransportError, ApiError) as err:
+        return web.json_response({"status": "unavailable", "elasticsearch": type(err).__name__},
+                                 status=HTTPStatus.SERVICE_UNAVAILABLE)
+    ready = health.body.get("status") in ("green", "yellow") and all(s.ok for s in states)
+    body = {"status": "ok" if ready else "unavailable",
+            "elasticsearch": {"cluster": health.body.get("cluster_name"), "status": health.body.get("status")},
+            "indices": [s.as_json() for s in states]}
+    return web.json_response(body, status=HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the application; resources open in cleanup contexts when it starts."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=2 * 1024 * 1024)
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.append(es_ctx)
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,47 @@
+"""Shared fixtures: settings with a unique index prefix, a real Elasticsearch client, the real app."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from hotline.es import make_es
+from hotline.settings import Settings
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run without Elasticsearch: a suite that cannot reach it fails, it never skips."""
+    if not os.environ.get("ES_URL"):
+        raise pytest.UsageError("ES_URL is not set. Run the tests with `make test`, which starts a search node.")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Test settings: the real cluster from ES_URL, a prefix no other run shares, a private data dir."""
+    base = Settings.from_env()
+    return replace(base, index_prefix=f"test-{uuid.uuid4().hex[:8]}-", data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+async def es(settings: Settings) -> AsyncIterator[AsyncElasticsearch]:
+    """A client for the real node; fails the run with a clear message if the node is not there."""
+    client = make_es(settings)
+    try:
+        await client.options(request_timeout=10).cluster.health(wait_for_status="yellow", timeout="10s")
+    except Exception as err:  # the message must say what is wrong, whatever the transport raised
+        await client.close()
+        pytest.fail(f"Elasticsearch at {settings.es_url} is not reachable: {err!r}", pytrace=False)
+    yield client
+    await client.indices.delete(index=f"{settings.index_prefix}*", ignore_unavailable=True, expand_wildcards="all")
+    await client.close()
+
+
+@pytest.fixture
+def unique_prefix(settings: Settings) -> Iterator[str]:
+    """A prefix below the session's, for tests that need indices of their own."""
+    yield f"{settings.index_prefix}{uuid.uuid4().hex[:6]}-"
