@@ -39,7 +39,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip wheel
 
 $(DEPS_STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,hf]'
 	touch $@
 
 search-node: $(DEPS_STAMP)

@@ -14,6 +14,7 @@ import click
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
+import classifier.cli
 from hotline import indices, search_node
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
@@ -201,3 +202,8 @@ def index_migrate(ctx: click.Context, keep_old: bool) -> None:
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     click.echo(json.dumps([m.as_json() for m in done], indent=2))
+
+
+cli.add_command(classifier.cli.classify)
+cli.add_command(classifier.cli.train)
+cli.add_command(classifier.cli.evaluate)

@@ -1,0 +1,1 @@
+"""Vietnamese text pipeline and the classifiers (category, urgency, misinformation). Owns text normalisation used by every domain. Must not import aiohttp, elasticsearch or any other domain package."""
