@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 DEFAULT_SEARCH_NODE_PORT: Final = 9200
 LOCAL_HOST: Final = "127.0.0.1"
@@ -13,6 +13,15 @@ LOCAL_HOST: Final = "127.0.0.1"
 
 class SettingsError(ValueError):
     """An environment variable holds a value the application cannot use."""
+
+
+def _api_keys(raw: str) -> dict[str, Any]:
+    from hotline.access import parse_api_keys  # access imports settings; import here to keep one direction
+
+    try:
+        return dict(parse_api_keys(raw))
+    except ValueError as err:
+        raise SettingsError(f"API_KEYS: {err}") from err
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -43,6 +52,26 @@ class Settings:
     search_node_port: int = DEFAULT_SEARCH_NODE_PORT
     search_node_heap: str = "1g"
     log_level: str = "INFO"
+    api_keys: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """API key -> access.Principal, from API_KEYS ("name:role:key,...")."""
+    public_base_url: str = "http://127.0.0.1:8080"
+    """The URL Twilio calls (behind the TLS proxy); webhook signatures are computed over it."""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_from_number: str = ""
+    greeting_audio_url: str | None = None
+    greeting_text: str = ("Đường dây nóng 1022 xin nghe. Xin quý vị nói rõ họ tên, địa chỉ và sự việc cần phản ánh "
+                          "sau tiếng bíp. Nếu nguy hiểm đến tính mạng, xin gọi 115.")
+    record_max_length_s: int = 180
+    on_call_numbers: tuple[str, ...] = ()
+    outcome_sms: bool = False
+    sla_emergency_min: int = 15
+    sla_high_min: int = 240
+    sla_normal_min: int = 4320
+    escalation_interval_s: int = 30
+    asr_model_dir: str | None = None
+    journal_max_backoff_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +95,22 @@ class Settings:
             search_node_port=_int(env, "SEARCH_NODE_PORT", d.search_node_port),
             search_node_heap=env.get("SEARCH_NODE_HEAP", d.search_node_heap),
             log_level=env.get("LOG_LEVEL", d.log_level).upper(),
+            api_keys=_api_keys(env.get("API_KEYS", "")),
+            public_base_url=env.get("PUBLIC_BASE_URL", d.public_base_url).rstrip("/"),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_api_base=env.get("TWILIO_API_BASE", d.twilio_api_base).rstrip("/"),
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+            greeting_audio_url=env.get("GREETING_AUDIO_URL") or None,
+            greeting_text=env.get("GREETING_TEXT", d.greeting_text),
+            record_max_length_s=_int(env, "RECORD_MAX_LENGTH", d.record_max_length_s),
+            on_call_numbers=tuple(n.strip() for n in env.get("ON_CALL_NUMBERS", "").split(",") if n.strip()),
+            outcome_sms=env.get("OUTCOME_SMS", "").lower() in ("1", "true", "yes"),
+            sla_emergency_min=_int(env, "SLA_EMERGENCY_MINUTES", d.sla_emergency_min),
+            sla_high_min=_int(env, "SLA_HIGH_MINUTES", d.sla_high_min),
+            sla_normal_min=_int(env, "SLA_NORMAL_MINUTES", d.sla_normal_min),
+            escalation_interval_s=_int(env, "ESCALATION_INTERVAL", d.escalation_interval_s),
+            asr_model_dir=env.get("ASR_MODEL_DIR") or None,
         )
 
     def alias(self, name: str) -> str:
@@ -75,6 +120,11 @@ class Settings:
     def with_es_url(self, url: str) -> Settings:
         """A copy pointing at `url` (used once the local search node is up)."""
         return replace(self, es_url=url)
+
+    @property
+    def journal_path(self) -> Path:
+        """The intake journal (SQLite): accepted webhooks wait here until Elasticsearch has them."""
+        return self.data_dir / "journal.sqlite3"
 
     @property
     def search_node_home(self) -> Path:

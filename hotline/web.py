@@ -8,8 +8,14 @@ from http import HTTPStatus
 from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
+import intake.views
 from hotline import indices, keys
+from hotline.access import access_middleware
 from hotline.es import SearchUnavailable, es_ctx
+from hotline.intake_ctx import intake_ctx
+from intake.errors import (IntakeError, InvalidSignature, InvalidTicket, InvalidWebhook, TicketConflict,
+                           TicketNotFound)
+from intake.store import StoreUnavailable
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response(error_body(exc.reason.lower().replace(" ", "_"), exc.text or exc.reason),
                                  status=exc.status, headers={k: v for k, v in exc.headers.items()
                                                              if k.lower() not in ("content-type", "content-length")})
+    except IntakeError as exc:
+        status = ERROR_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)
+        if status >= 500:
+            log.warning("%s on %s %s: %s", exc.code, request.method, request.path, type(exc).__name__)
+        return web.json_response(error_body(exc.code, str(exc)), status=status)
     except (SearchUnavailable, TransportError) as exc:
         log.warning("search unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         return web.json_response(error_body("search_unavailable", "Elasticsearch is not reachable"),
@@ -46,6 +57,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response(error_body("internal_error", "Internal error"),
                                  status=HTTPStatus.INTERNAL_SERVER_ERROR)
 
+
+ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
+    InvalidWebhook: HTTPStatus.BAD_REQUEST, InvalidTicket: HTTPStatus.BAD_REQUEST,
+    InvalidSignature: HTTPStatus.FORBIDDEN, TicketNotFound: HTTPStatus.NOT_FOUND,
+    TicketConflict: HTTPStatus.CONFLICT, StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
 
 routes = web.RouteTableDef()
 
@@ -76,8 +93,10 @@ async def get_readyz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; resources open in cleanup contexts when it starts."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=2 * 1024 * 1024)
+    app = web.Application(middlewares=[error_middleware, access_middleware], client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.append(es_ctx)
+    app.cleanup_ctx.append(intake_ctx)
     app.add_routes(routes)
+    app.add_routes(intake.views.routes)
     return app

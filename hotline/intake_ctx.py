@@ -1,0 +1,89 @@
+"""Wires the intake domain into the app: models, journal, worker, escalation loop, Twilio client."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from hotline import keys
+from intake import keys as intake_keys
+from intake.journal import Journal
+from intake.service import IntakeService, SlaPolicy
+from intake.store import StoreUnavailable, TicketStore
+from intake.twilio_api import TwilioApi
+from intake.worker import JournalWorker
+from models import registry
+
+log = logging.getLogger(__name__)
+
+
+def _locator() -> Callable[[str], Any] | None:
+    try:
+        from intake.gazetteer import Gazetteer
+    except ImportError:
+        return None
+    return Gazetteer.load().locate
+
+
+def _speech(model_dir: str | None) -> Any:
+    if not model_dir:
+        return None
+    from intake.speech import make_engine
+    return make_engine(model_dir)
+
+
+async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await job()
+        except StoreUnavailable:
+            log.warning("%s skipped: Elasticsearch unavailable", name)
+        except Exception:  # a failing round must not end the loop
+            log.exception("%s failed", name)
+
+
+async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load models in a thread, open the journal, start the worker and the escalation loop."""
+    settings = app[keys.SETTINGS]
+    category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
+                                             asyncio.to_thread(registry.load, "urgency"))
+    locate = await asyncio.to_thread(_locator)
+    speech = await asyncio.to_thread(_speech, settings.asr_model_dir)
+    session = aiohttp.ClientSession()
+    messaging = None
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        messaging = TwilioApi(session, api_base=settings.twilio_api_base, account_sid=settings.twilio_account_sid,
+                              auth_token=settings.twilio_auth_token, from_number=settings.twilio_from_number)
+    store = TicketStore(app[keys.ES], settings.alias("tickets"))
+    service = IntakeService(
+        store=store, category=category, urgency=urgency, locate=locate, speech=speech, messaging=messaging,
+        on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
+        sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
+                      timedelta(minutes=settings.sla_normal_min)))
+    journal = Journal(settings.journal_path)
+    worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s)
+    app[intake_keys.INTAKE_SETTINGS] = intake_keys.IntakeConfig(
+        settings.public_base_url, settings.greeting_text, settings.greeting_audio_url, settings.record_max_length_s)
+    app[intake_keys.JOURNAL], app[intake_keys.WORKER] = journal, worker
+    app[intake_keys.STORE], app[intake_keys.SERVICE] = store, service
+    pending = journal.counts()["pending"]
+    if pending:
+        log.info("replaying %d journal entries left from the last run", pending)
+    tasks = [asyncio.create_task(worker.run(), name="journal-worker"),
+             asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
+                                 name="escalation")]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await session.close()
+    journal.close()

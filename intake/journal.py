@@ -1,0 +1,124 @@
+"""The durable journal: every accepted webhook is written here (fsync'd) before Twilio gets its answer.
+
+A background worker moves entries into Elasticsearch and marks them done only once Elasticsearch has
+acknowledged, so a crash or an Elasticsearch outage loses nothing: pending entries are replayed on start.
+The unique `key` (CallSid, MessageSid, RecordingSid, CallSid+SequenceId) makes Twilio's retries and
+duplicate deliveries harmless: the second copy is recognised at the door and never becomes a second ticket.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+
+MAX_ATTEMPTS: Final = 8
+"""Failures other than Elasticsearch being unreachable park an entry after this many tries."""
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS entries_state ON entries (state, id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One accepted webhook or report."""
+
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The result of `append`: the stored entry, and whether this call created it."""
+
+    entry: JournalEntry
+    created: bool
+
+
+class Journal:
+    """A SQLite database in WAL mode with synchronous=FULL: a commit is on disk when it returns."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime) -> Appended:
+        """Store an entry durably; a key seen before returns the first entry with created=False."""
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO entries (key, kind, payload, received_at) VALUES (?, ?, ?, ?)",
+                (key, kind, json.dumps(payload, ensure_ascii=False), received_at.isoformat()))
+            created = cur.rowcount == 1
+            row = self._db.execute("SELECT id, key, kind, payload, attempts FROM entries WHERE key = ?",
+                                   (key,)).fetchone()
+        return Appended(_entry(row), created)
+
+    def pending(self, limit: int = 100) -> list[JournalEntry]:
+        """The oldest entries not yet in Elasticsearch, in arrival order."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, key, kind, payload, attempts FROM entries WHERE state = 'pending' "
+                                    "ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return [_entry(r) for r in rows]
+
+    def mark_done(self, entry_id: int) -> None:
+        """Elasticsearch acknowledged the entry; keep only its key, for duplicate detection."""
+        with self._lock:
+            self._db.execute("UPDATE entries SET state = 'done', payload = '{}', last_error = NULL WHERE id = ?",
+                             (entry_id,))
+
+    def mark_failed(self, entry_id: int, error: str) -> bool:
+        """Count a failed attempt; returns True when the entry is now parked (state 'dead')."""
+        with self._lock:
+            self._db.execute("UPDATE entries SET attempts = attempts + 1, last_error = ?, "
+                             "state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END WHERE id = ?",
+                             (error[:500], MAX_ATTEMPTS, entry_id))
+            row = self._db.execute("SELECT state FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return bool(row and row[0] == "dead")
+
+    def retry_dead(self) -> int:
+        """Put parked entries back in the queue (after the cause was fixed)."""
+        with self._lock:
+            return self._db.execute("UPDATE entries SET state = 'pending', attempts = 0 WHERE state = 'dead'").rowcount
+
+    def counts(self) -> dict[str, int]:
+        """How many entries are pending, done and parked."""
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM entries GROUP BY state").fetchall()
+        return {"pending": 0, "done": 0, "dead": 0, **{state: n for state, n in rows}}
+
+    def prune(self, older_than: timedelta) -> int:
+        """Forget done entries older than `older_than` (Twilio stops retrying within hours)."""
+        cutoff = (datetime.now(timezone.utc) - older_than).isoformat()
+        with self._lock:
+            return self._db.execute("DELETE FROM entries WHERE state = 'done' AND received_at < ?",
+                                    (cutoff,)).rowcount
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    return JournalEntry(row[0], row[1], row[2], json.loads(row[3]), row[4])

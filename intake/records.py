@@ -1,0 +1,357 @@
+"""Typed records of the intake domain: tickets, their parts, and the Twilio webhooks that create them."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Final
+
+from intake.errors import InvalidTicket, InvalidWebhook
+
+
+class Channel(StrEnum):
+    """How the report reached the hotline."""
+
+    CALL = "call"
+    SMS = "sms"
+    MANUAL = "manual"
+
+
+class Status(StrEnum):
+    """Where a ticket is in its life."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
+    Status.NEW: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
+    Status.ASSIGNED: frozenset({Status.NEW, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.ASSIGNED, Status.RESOLVED, Status.CLOSED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
+    Status.CLOSED: frozenset({Status.REOPENED}),
+    Status.REOPENED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
+}
+OPEN_STATUSES: Final = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; every stored time is UTC."""
+    return datetime.now(timezone.utc)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def ticket_number(ticket_id: str, created_at: datetime) -> str:
+    """A short number a caller can read out: date plus five characters derived from the id."""
+    digest = hashlib.sha1(ticket_id.encode()).hexdigest()[:5].upper()
+    return f"{created_at:%y%m%d}-{digest}"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """+84912345678 -> +8491****678: enough to recognise a repeat caller, not to call them."""
+    if not phone or len(phone) < 7:
+        return phone
+    return phone[:4] + "*" * (len(phone) - 7) + phone[-3:]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One final utterance of a call transcript."""
+
+    sequence: int
+    text: str
+    engine: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An operator's note."""
+
+    at: datetime
+    author: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a ticket's history: who changed what, from what, to what."""
+
+    at: datetime
+    actor: str
+    action: str
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A hotline ticket as stored in the `tickets` index."""
+
+    id: str
+    number: str
+    channel: Channel
+    created_at: datetime
+    updated_at: datetime
+    status: Status = Status.NEW
+    caller: str | None = None
+    text: str = ""
+    messages: tuple[str, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    recording_transcript: str | None = None
+    category: str | None = None
+    category_score: float | None = None
+    category_corrected: bool = False
+    urgency: str | None = None
+    reasons: tuple[str, ...] = ()
+    district: str | None = None
+    ward: str | None = None
+    assignee: str | None = None
+    sla_due_at: datetime | None = None
+    follow_up_at: datetime | None = None
+    escalated_at: datetime | None = None
+    call_sid: str | None = None
+    message_sids: tuple[str, ...] = ()
+    recording_sid: str | None = None
+    recording_url: str | None = None
+    notes: tuple[Note, ...] = ()
+    history: tuple[Change, ...] = ()
+    related: tuple[str, ...] = ()
+    merged_into: str | None = None
+
+    def composed_text(self) -> str:
+        """The ticket's text: live transcript, else the recording's transcript, plus any messages."""
+        spoken = " ".join(s.text for s in sorted(self.segments, key=lambda s: s.sequence))
+        parts = [spoken or (self.recording_transcript or ""), *self.messages]
+        return "\n".join(p for p in parts if p)
+
+    def with_change(self, actor: str, action: str, at: datetime, **changes: Any) -> Ticket:
+        """A copy with `changes` applied and recorded in the history."""
+        before = {k: _jsonable(getattr(self, k)) for k in changes}
+        after = {k: _jsonable(v) for k, v in changes.items()}
+        entry = Change(at, actor, action, before, after)
+        return replace(self, **changes, updated_at=at, history=(*self.history, entry))
+
+    def as_doc(self, *, segmented: str, folded: str) -> dict[str, Any]:
+        """The Elasticsearch document; the analysed text forms come from classifier.text.normalise."""
+        doc = {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        doc["text_segmented"], doc["text_folded"] = segmented, folded
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Ticket:
+        """Rebuild a ticket from its stored document."""
+        return cls(
+            id=doc["id"], number=doc["number"], channel=Channel(doc["channel"]), status=Status(doc["status"]),
+            created_at=datetime.fromisoformat(doc["created_at"]), updated_at=datetime.fromisoformat(doc["updated_at"]),
+            caller=doc.get("caller"), text=doc.get("text") or "", messages=tuple(doc.get("messages") or ()),
+            segments=tuple(Segment(**s) for s in doc.get("segments") or ()),
+            recording_transcript=doc.get("recording_transcript"),
+            category=doc.get("category"), category_score=doc.get("category_score"),
+            category_corrected=bool(doc.get("category_corrected")), urgency=doc.get("urgency"),
+            reasons=tuple(doc.get("reasons") or ()), district=doc.get("district"), ward=doc.get("ward"),
+            assignee=doc.get("assignee"), sla_due_at=_time(doc.get("sla_due_at")),
+            follow_up_at=_time(doc.get("follow_up_at")), escalated_at=_time(doc.get("escalated_at")),
+            call_sid=doc.get("call_sid"), message_sids=tuple(doc.get("message_sids") or ()),
+            recording_sid=doc.get("recording_sid"), recording_url=doc.get("recording_url"),
+            notes=tuple(Note(datetime.fromisoformat(n["at"]), n["author"], n["text"]) for n in doc.get("notes") or ()),
+            history=tuple(Change(datetime.fromisoformat(h["at"]), h["actor"], h["action"], h.get("before") or {},
+                                 h.get("after") or {}) for h in doc.get("history") or ()),
+            related=tuple(doc.get("related") or ()), merged_into=doc.get("merged_into"),
+        )
+
+    def as_json(self, *, show_caller: bool = True) -> dict[str, Any]:
+        """The API representation; the caller's number is masked unless the viewer may see it."""
+        body = {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        if not show_caller:
+            body["caller"] = mask_phone(self.caller)
+        return body
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, (Segment, Note, Change)):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    value = (form.get(name) or "").strip()
+    if not value:
+        raise InvalidWebhook(f"missing form field {name}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCall:
+    """POST /twilio/voice: a call has reached the hotline."""
+
+    call_sid: str
+    caller: str | None
+    received_at: datetime
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> IncomingCall:
+        """Validate Twilio's form fields."""
+        return cls(_required(form, "CallSid"), form.get("From") or None, received_at)
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptEvent:
+    """POST /twilio/transcription: one real-time transcription event."""
+
+    call_sid: str
+    sequence: int
+    text: str
+    final: bool
+    event: str
+    received_at: datetime
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> TranscriptEvent:
+        """Validate the event; `TranscriptionData` is a JSON string holding the transcript."""
+        try:
+            sequence = int(form.get("SequenceId") or "0")
+        except ValueError as err:
+            raise InvalidWebhook("SequenceId must be a whole number") from err
+        text = ""
+        raw = form.get("TranscriptionData")
+        if raw:
+            try:
+                data = json.loads(raw)
+            except ValueError as err:
+                raise InvalidWebhook("TranscriptionData is not JSON") from err
+            text = str(data.get("transcript", "")).strip() if isinstance(data, dict) else ""
+        return cls(_required(form, "CallSid"), sequence, text, (form.get("Final") or "").lower() == "true",
+                   form.get("TranscriptionEvent") or "", received_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStatus:
+    """POST /twilio/recording: a recording's status changed."""
+
+    call_sid: str
+    recording_sid: str
+    recording_url: str
+    status: str
+    duration_s: int | None
+    received_at: datetime
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> RecordingStatus:
+        """Validate the callback."""
+        duration = form.get("RecordingDuration")
+        return cls(_required(form, "CallSid"), _required(form, "RecordingSid"), _required(form, "RecordingUrl"),
+                   _required(form, "RecordingStatus"), int(duration) if duration and duration.isdigit() else None,
+                   received_at)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """POST /twilio/sms: an SMS or WhatsApp message."""
+
+    message_sid: str
+    sender: str
+    body: str
+    received_at: datetime
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> InboundMessage:
+        """Validate the message; an empty body is allowed (a media-only message still is a report)."""
+        return cls(_required(form, "MessageSid"), _required(form, "From"), (form.get("Body") or "").strip(),
+                   received_at)
+
+
+CATEGORIES: Final = ("medical", "testing", "vaccination", "quarantine", "food_supply", "social_support",
+                     "travel_permit", "public_order", "prices", "misinformation_report", "other")
+MAX_TEXT: Final = 10_000
+
+
+def _optional_str(data: Mapping[str, Any], name: str, *, max_len: int = 200) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise InvalidTicket(f"'{name}' must be a string of at most {max_len} characters")
+    return value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPatch:
+    """A validated PATCH /api/tickets/{id} body."""
+
+    version: str | None = None
+    status: Status | None = None
+    assignee: str | None = None
+    category: str | None = None
+    note: str | None = None
+    follow_up_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> TicketPatch:
+        """Validate the body; unknown fields are an error, so typos do not pass silently."""
+        if not isinstance(data, dict):
+            raise InvalidTicket("expected a JSON object")
+        unknown = set(data) - {"version", "status", "assignee", "category", "note", "follow_up_at"}
+        if unknown:
+            raise InvalidTicket(f"unknown fields: {', '.join(sorted(unknown))}")
+        status = _optional_str(data, "status")
+        if status is not None and status not in Status.__members__.values():
+            raise InvalidTicket(f"unknown status {status!r}")
+        category = _optional_str(data, "category")
+        if category is not None and category not in CATEGORIES:
+            raise InvalidTicket(f"unknown category {category!r}")
+        follow = _optional_str(data, "follow_up_at")
+        try:
+            follow_at = datetime.fromisoformat(follow) if follow else None
+        except ValueError as err:
+            raise InvalidTicket("'follow_up_at' must be an ISO 8601 date-time") from err
+        if follow_at is not None and follow_at.tzinfo is None:
+            raise InvalidTicket("'follow_up_at' must include a time zone, e.g. +07:00")
+        return cls(version=_optional_str(data, "version"), status=Status(status) if status else None,
+                   assignee=_optional_str(data, "assignee"), category=category,
+                   note=_optional_str(data, "note", max_len=MAX_TEXT), follow_up_at=follow_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ManualReport:
+    """A validated POST /api/tickets body: a report that reached the hotline another way."""
+
+    text: str
+    caller: str | None = None
+    district: str | None = None
+    ward: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> ManualReport:
+        """Validate the body."""
+        if not isinstance(data, dict):
+            raise InvalidTicket("expected a JSON object")
+        unknown = set(data) - {"text", "caller", "district", "ward"}
+        if unknown:
+            raise InvalidTicket(f"unknown fields: {', '.join(sorted(unknown))}")
+        text = _optional_str(data, "text", max_len=MAX_TEXT)
+        if not text:
+            raise InvalidTicket("'text' is required")
+        return cls(text, _optional_str(data, "caller", max_len=32), _optional_str(data, "district"),
+                   _optional_str(data, "ward"))

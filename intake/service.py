@@ -1,0 +1,312 @@
+"""Intake's domain logic: journal entries become tickets; operators' changes are validated and recorded."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
+
+from classifier.text import normalise, redact
+from intake import queries
+from intake.errors import InvalidTicket, TicketConflict, TicketNotFound
+from intake.journal import JournalEntry
+from intake.records import (TRANSITIONS, Channel, ManualReport, Note, Segment, Status, Ticket, TicketPatch,
+                            mask_phone, ticket_number)
+from intake.store import TicketStore
+
+log = logging.getLogger(__name__)
+
+SYSTEM: Final = "system"
+RELATED_WINDOW: Final = timedelta(hours=48)
+SMS_JOIN_WINDOW: Final = timedelta(hours=24)
+CONFLICT_RETRIES: Final = 5
+
+
+class Classifier(Protocol):
+    """What intake needs of a text classifier (classifier.protocols.TextClassifier + explain)."""
+
+    classes_: Any
+
+    def predict_proba(self, texts: Sequence[str]) -> Any: ...
+
+    def explain(self, texts: Sequence[str], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]: ...
+
+
+class Place(Protocol):
+    """A located district/ward (intake.gazetteer.Place)."""
+
+    district: str
+    ward: str | None
+
+
+class Speech(Protocol):
+    """A speech-to-text engine (intake.speech.SpeechEngine)."""
+
+    name: str
+
+    def transcribe(self, audio: bytes, *, content_type: str = ...) -> Any: ...
+
+
+class Messaging(Protocol):
+    """Twilio's REST API, as intake uses it (intake.twilio_api.TwilioApi)."""
+
+    async def download_recording(self, url: str) -> bytes: ...
+
+    async def send_sms(self, to: str, body: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    """How long each urgency may wait for action."""
+
+    emergency: timedelta = timedelta(minutes=15)
+    high: timedelta = timedelta(hours=4)
+    normal: timedelta = timedelta(days=3)
+
+    def due(self, created_at: datetime, urgency: str | None) -> datetime | None:
+        """When a ticket of this urgency is overdue."""
+        return created_at + getattr(self, urgency) if urgency in ("emergency", "high", "normal") else None
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What the models say about a text."""
+
+    category: str
+    category_score: float
+    urgency: str
+    reasons: tuple[str, ...]
+
+
+def classify(text: str, *, category: Classifier, urgency: Classifier) -> Classification:
+    """Run both models once on the normalised text (blocking: call it through asyncio.to_thread)."""
+    forms = [normalise(text)]
+    cat_proba, urg_proba = category.predict_proba(forms)[0], urgency.predict_proba(forms)[0]
+    cat = str(category.classes_[cat_proba.argmax()])
+    urg = str(urgency.classes_[urg_proba.argmax()])
+    reasons = urgency.explain(forms, [urg])[0] + category.explain(forms, [cat])[0]
+    return Classification(cat, round(float(cat_proba.max()), 4), urg, tuple(dict.fromkeys(reasons)))
+
+
+@dataclass
+class IntakeService:
+    """Everything intake does, with its dependencies passed in once by the composition root."""
+
+    store: TicketStore
+    category: Classifier
+    urgency: Classifier
+    sla: SlaPolicy
+    locate: Callable[[str], Place | None] | None = None
+    speech: Speech | None = None
+    messaging: Messaging | None = None
+    on_call: tuple[str, ...] = ()
+    outcome_sms: bool = False
+    clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
+
+    # --- journal entries -> tickets -------------------------------------------------------------
+    async def apply(self, entry: JournalEntry) -> None:
+        """Apply one journal entry; safe to repeat (every step checks whether it was already done)."""
+        handlers: Mapping[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
+            "call": self._apply_call, "transcription": self._apply_transcription,
+            "recording": self._apply_recording, "sms": self._apply_sms, "manual": self._apply_manual,
+        }
+        handler = handlers.get(entry.kind)
+        if handler is None:
+            raise ValueError(f"unknown journal entry kind {entry.kind!r}")
+        await handler(entry.payload)
+
+    def _new_ticket(self, ticket_id: str, channel: Channel, received_at: str, caller: str | None,
+                    actor: str = "twilio") -> Ticket:
+        created = datetime.fromisoformat(received_at)
+        ticket = Ticket(id=ticket_id, number=ticket_number(ticket_id, created), channel=channel,
+                        created_at=created, updated_at=created, caller=caller)
+        return ticket.with_change(actor, "created", created, status=Status.NEW)
+
+    async def _apply_call(self, p: dict[str, Any]) -> None:
+        await self._upsert(call_ticket_id(p["call_sid"]),
+                           lambda: replace(self._new_ticket(call_ticket_id(p["call_sid"]), Channel.CALL,
+                                                            p["received_at"], p.get("caller")), call_sid=p["call_sid"]),
+                           lambda t: None)
+
+    async def _apply_transcription(self, p: dict[str, Any]) -> None:
+        segment = Segment(int(p["sequence"]), p["text"], "twilio")
+
+        def add(t: Ticket) -> Ticket | None:
+            if any(s.sequence == segment.sequence for s in t.segments):
+                return None
+            return replace(t, segments=(*t.segments, segment))
+        await self._upsert(call_ticket_id(p["call_sid"]), lambda: replace(self._new_ticket(
+            call_ticket_id(p["call_sid"]), Channel.CALL, p["received_at"], None), call_sid=p["call_sid"]), add)
+
+    async def _apply_recording(self, p: dict[str, Any]) -> None:
+        if p["status"] != "completed":
+            return
+        transcript = None
+        if self.speech is not None and self.messaging is not None:
+            audio = await self.messaging.download_recording(p["recording_url"])
+            result = await asyncio.to_thread(self.speech.transcribe, audio, content_type="audio/wav")
+            transcript = result.text.strip() or None
+
+        def attach(t: Ticket) -> Ticket | None:
+            if t.recording_sid == p["recording_sid"] and (transcript is None or t.recording_transcript):
+                return None
+            return t.with_change(SYSTEM, "recording", self.clock(), recording_sid=p["recording_sid"],
+                                 recording_url=p["recording_url"],
+                                 recording_transcript=transcript or t.recording_transcript)
+        await self._upsert(call_ticket_id(p["call_sid"]), lambda: replace(self._new_ticket(
+            call_ticket_id(p["call_sid"]), Channel.CALL, p["received_at"], None), call_sid=p["call_sid"]), attach)
+
+    async def _apply_sms(self, p: dict[str, Any]) -> None:
+        def add(t: Ticket) -> Ticket | None:
+            if p["message_sid"] in t.message_sids:
+                return None
+            return replace(t, messages=(*t.messages, p["body"]), message_sids=(*t.message_sids, p["message_sid"]))
+        await self._upsert(p["ticket_id"], lambda: self._new_ticket(p["ticket_id"], Channel.SMS, p["received_at"],
+                                                                    p["sender"]), add)
+
+    async def _apply_manual(self, p: dict[str, Any]) -> None:
+        def make() -> Ticket:
+            t = self._new_ticket(p["ticket_id"], Channel.MANUAL, p["received_at"], p.get("caller"), p["actor"])
+            return replace(t, messages=(p["text"],), district=p.get("district"), ward=p.get("ward"))
+        await self._upsert(p["ticket_id"], make, lambda t: None)
+
+    async def _upsert(self, ticket_id: str, make: Callable[[], Ticket],
+                      change: Callable[[Ticket], Ticket | None]) -> Ticket:
+        """Create or change a ticket under optimistic concurrency, re-reading on conflict."""
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                ticket, version = await self.store.get(ticket_id)
+            except TicketNotFound:
+                fresh = make()
+                fresh = await self._enrich(change(fresh) or fresh)
+                if await self.store.create(fresh):
+                    log.info("ticket %s created (%s, urgency %s)", fresh.id, fresh.channel, fresh.urgency)
+                    return fresh
+                continue
+            updated = change(ticket)
+            if updated is None:
+                return ticket
+            updated = await self._enrich(updated)
+            try:
+                await self.store.save(updated, version)
+                return updated
+            except TicketConflict:
+                continue
+        raise TicketConflict(f"ticket {ticket_id} kept changing; will retry")
+
+    async def _enrich(self, ticket: Ticket) -> Ticket:
+        """Re-classify, re-locate and re-link a ticket whose text changed."""
+        text = ticket.composed_text()
+        if text == ticket.text and ticket.urgency is not None:
+            return ticket
+        ticket = replace(ticket, text=text)
+        if not text.strip():
+            return ticket
+        result = await asyncio.to_thread(classify, text, category=self.category, urgency=self.urgency)
+        changes: dict[str, Any] = {}
+        if not ticket.category_corrected and result.category != ticket.category:
+            changes.update(category=result.category, category_score=result.category_score)
+        if result.urgency != ticket.urgency:
+            changes.update(urgency=result.urgency, sla_due_at=self.sla.due(ticket.created_at, result.urgency))
+        if self.locate is not None and ticket.district is None:
+            place = self.locate(text)
+            if place is not None:
+                changes.update(district=place.district, ward=place.ward)
+        ticket = replace(ticket, reasons=result.reasons)
+        if changes:
+            ticket = ticket.with_change(SYSTEM, "classified", self.clock(), **changes)
+        folded = normalise(text).folded
+        related = await self.store.ids(queries.build_related(ticket.id, ticket.caller, folded,
+                                                             ticket.created_at - RELATED_WINDOW))
+        return replace(ticket, related=tuple(related))
+
+    # --- operators ---------------------------------------------------------------------------
+    async def update(self, ticket_id: str, patch: TicketPatch, *, actor: str) -> Ticket:
+        """Apply an operator's change; TicketConflict if the ticket changed since `patch.version`."""
+        ticket, version = await self.store.get(ticket_id)
+        if patch.version is not None and patch.version != str(version):
+            raise TicketConflict(f"ticket {ticket_id} is at version {version}, not {patch.version}")
+        now = self.clock()
+        changes: dict[str, Any] = {}
+        if patch.status is not None and patch.status != ticket.status:
+            if patch.status not in TRANSITIONS[ticket.status]:
+                raise InvalidTicket(f"cannot go from {ticket.status} to {patch.status}")
+            changes["status"] = patch.status
+        if patch.assignee is not None and patch.assignee != ticket.assignee:
+            changes["assignee"] = patch.assignee or None
+            if patch.assignee and ticket.status is Status.NEW and "status" not in changes:
+                changes["status"] = Status.ASSIGNED
+        if patch.category is not None and patch.category != ticket.category:
+            changes.update(category=patch.category, category_corrected=True)
+        if patch.follow_up_at is not None:
+            changes["follow_up_at"] = patch.follow_up_at
+        updated = ticket.with_change(actor, "updated", now, **changes) if changes else ticket
+        if patch.note:
+            updated = replace(updated, notes=(*updated.notes, Note(now, actor, patch.note)), updated_at=now)
+            updated = updated.with_change(actor, "note", now)
+        if updated is ticket:
+            return ticket
+        await self.store.save(updated, version)
+        if changes.get("status") is Status.RESOLVED:
+            updated = await self._send_outcome(updated)
+        return updated
+
+    async def create_manual(self, report: ManualReport, *, actor: str, ticket_id: str) -> Ticket:
+        """Record a report that came another way (Zalo, walk-in); classified like the rest."""
+        payload = {"ticket_id": ticket_id, "text": report.text, "caller": report.caller, "district": report.district,
+                   "ward": report.ward, "actor": actor, "received_at": self.clock().isoformat()}
+        await self._apply_manual(payload)
+        ticket, _ = await self.store.get(ticket_id)
+        return ticket
+
+    async def _send_outcome(self, ticket: Ticket) -> Ticket:
+        if not (self.outcome_sms and self.messaging and ticket.caller and ticket.channel is not Channel.MANUAL):
+            return ticket
+        body = (f"Đường dây nóng 1022: phản ánh số {ticket.number} của quý vị đã được xử lý. "
+                "Cảm ơn quý vị đã liên hệ.")
+        try:
+            await self.messaging.send_sms(ticket.caller, body)
+            action = "outcome_sms_sent"
+        except Exception:  # the resolution stands even if the courtesy SMS fails; it is recorded
+            log.exception("outcome SMS for ticket %s failed", ticket.id)
+            action = "outcome_sms_failed"
+        return await self._upsert(ticket.id, lambda: ticket,
+                                  lambda t: t.with_change(SYSTEM, action, self.clock()))
+
+    # --- escalation ----------------------------------------------------------------------------
+    async def escalate_overdue(self) -> list[str]:
+        """SMS the on-call numbers about untaken emergencies past their SLA; record it on each ticket."""
+        if not (self.on_call and self.messaging):
+            return []
+        page = await self.store.search(queries.build_overdue_emergencies(self.clock()))
+        done = []
+        for ticket in page.tickets:
+            late = int((self.clock() - (ticket.sla_due_at or ticket.created_at)).total_seconds() // 60)
+            body = (f"[1022] KHẨN CẤP chưa có người nhận: phiếu {ticket.number}"
+                    f"{', ' + ticket.district if ticket.district else ''}, quá hạn {late} phút. "
+                    f"{redact(ticket.text)[:80]}")
+            sent = []
+            for number in self.on_call:
+                try:
+                    await self.messaging.send_sms(number, body)
+                    sent.append(mask_phone(number))
+                except Exception:  # one failing number must not stop the others
+                    log.exception("escalation SMS for ticket %s to %s failed", ticket.id, mask_phone(number))
+            if sent:
+                await self._upsert(ticket.id, lambda t=ticket: t, lambda t, s=sent: t.with_change(
+                    SYSTEM, "escalated", self.clock(), escalated_at=self.clock()) if t.escalated_at is None else None)
+                done.append(ticket.id)
+                log.warning("ticket %s escalated to %d on-call numbers", ticket.id, len(sent))
+        return done
+
+
+def call_ticket_id(call_sid: str) -> str:
+    """Calls map to tickets deterministically, so replays and retries land on the same ticket."""
+    return f"call-{call_sid}"
+
+
+def sms_ticket_id(message_sid: str) -> str:
+    """A new SMS ticket is named after its first message."""
+    return f"sms-{message_sid}"

@@ -1,0 +1,120 @@
+"""TicketStore: thin async I/O between Ticket records and the `tickets` alias."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+
+from classifier.text import normalise
+from intake import queries
+from intake.errors import IntakeError, TicketConflict, TicketNotFound
+from intake.records import Ticket
+
+
+class StoreUnavailable(IntakeError):
+    """Elasticsearch did not answer; the caller should retry later (the journal keeps the work)."""
+
+    code = "search_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """Elasticsearch's optimistic-concurrency token for one read of a document."""
+
+    seq_no: int
+    primary_term: int
+
+    def __str__(self) -> str:
+        return f"{self.seq_no}:{self.primary_term}"
+
+    @classmethod
+    def parse(cls, raw: str) -> Version:
+        """'12:1' -> Version(12, 1); raises ValueError."""
+        seq, _, term = raw.partition(":")
+        return cls(int(seq), int(term))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of search results."""
+
+    tickets: list[Ticket]
+    total: int
+
+
+class TicketStore:
+    """Reads and writes tickets; every write of an existing ticket is conditional on its version."""
+
+    def __init__(self, es: AsyncElasticsearch, alias: str) -> None:
+        self._es = es
+        self._alias = alias
+
+    def _doc(self, ticket: Ticket) -> dict[str, Any]:
+        forms = normalise(ticket.text)
+        return ticket.as_doc(segmented=forms.segmented, folded=forms.folded)
+
+    async def get(self, ticket_id: str) -> tuple[Ticket, Version]:
+        """The ticket and the version to pass back to `save`."""
+        try:
+            resp = await self._es.get(index=self._alias, id=ticket_id)
+        except NotFoundError as err:
+            raise TicketNotFound(f"no ticket {ticket_id}") from err
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return Ticket.from_doc(resp["_source"]), Version(resp["_seq_no"], resp["_primary_term"])
+
+    async def create(self, ticket: Ticket) -> bool:
+        """Index a new ticket; False if a ticket with that id exists already (a replayed entry)."""
+        try:
+            await self._es.create(index=self._alias, id=ticket.id, document=self._doc(ticket))
+        except ConflictError:
+            return False
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return True
+
+    async def save(self, ticket: Ticket, version: Version) -> Version:
+        """Overwrite the ticket only if nobody changed it since `version` was read."""
+        try:
+            resp = await self._es.index(index=self._alias, id=ticket.id, document=self._doc(ticket),
+                                        if_seq_no=version.seq_no, if_primary_term=version.primary_term)
+        except ConflictError as err:
+            raise TicketConflict(f"ticket {ticket.id} changed since version {version}") from err
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return Version(resp["_seq_no"], resp["_primary_term"])
+
+    async def search(self, body: dict[str, Any]) -> Page:
+        """Run a body from queries.py."""
+        try:
+            resp = await self._es.search(index=self._alias, **body)
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        hits = resp["hits"]["hits"]
+        return Page([Ticket.from_doc(h["_source"]) for h in hits], int(resp["hits"]["total"]["value"]))
+
+    async def ids(self, body: dict[str, Any]) -> list[str]:
+        """Only the ids of the matching tickets."""
+        try:
+            resp = await self._es.search(index=self._alias, **body)
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return [h["_id"] for h in resp["hits"]["hits"]]
+
+    async def open_ticket_of(self, caller: str, since: datetime, *, timeout_s: float) -> Ticket | None:
+        """The caller's newest open ticket since `since`, asked with a short timeout (webhooks wait on it)."""
+        try:
+            resp = await self._es.options(request_timeout=timeout_s, max_retries=0).search(
+                index=self._alias, **queries.build_open_ticket_of_caller(caller, since))
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        hits = resp["hits"]["hits"]
+        return Ticket.from_doc(hits[0]["_source"]) if hits else None
+
+    async def refresh(self) -> None:
+        """Make recent writes searchable (tests and the CLI)."""
+        await self._es.indices.refresh(index=self._alias)

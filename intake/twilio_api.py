@@ -1,0 +1,62 @@
+"""The two calls intake makes to Twilio's REST API: fetch a recording, send an SMS.
+
+Kept to plain HTTP (aiohttp) rather than the twilio REST client so the API base is one setting that tests
+point at a local server with recorded responses, and so the recording download can be restricted to it.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Final
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from intake.errors import IntakeError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT: Final = aiohttp.ClientTimeout(total=30)
+
+
+class TwilioApiError(IntakeError):
+    """Twilio's API refused a request or could not be reached."""
+
+    code = "twilio_api_error"
+
+
+class TwilioApi:
+    """Authenticated calls to Twilio's REST API at `api_base`."""
+
+    def __init__(self, session: aiohttp.ClientSession, *, api_base: str, account_sid: str, auth_token: str,
+                 from_number: str) -> None:
+        self._session = session
+        self._base = api_base.rstrip("/")
+        self._account_sid = account_sid
+        self._auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self._from = from_number
+
+    async def download_recording(self, url: str) -> bytes:
+        """The recording as WAV; only from the configured API host, never from an arbitrary URL."""
+        if urlsplit(url).netloc != urlsplit(self._base).netloc:
+            raise TwilioApiError(f"refusing to download a recording from outside {self._base}")
+        wav = url if url.endswith(".wav") else f"{url}.wav"
+        try:
+            async with self._session.get(wav, auth=self._auth, timeout=TIMEOUT) as resp:
+                if resp.status != 200:
+                    raise TwilioApiError(f"recording download answered {resp.status}")
+                return await resp.read()
+        except aiohttp.ClientError as err:
+            raise TwilioApiError(f"recording download failed: {type(err).__name__}") from err
+
+    async def send_sms(self, to: str, body: str) -> str:
+        """Send an SMS from the hotline's number; returns the message SID."""
+        url = f"{self._base}/2010-04-01/Accounts/{self._account_sid}/Messages.json"
+        try:
+            async with self._session.post(url, data={"To": to, "From": self._from, "Body": body},
+                                          auth=self._auth, timeout=TIMEOUT) as resp:
+                payload = await resp.json(content_type=None)
+                if resp.status >= 300:
+                    raise TwilioApiError(f"SMS refused ({resp.status}): {payload.get('message', '')}")
+                return str(payload["sid"])
+        except aiohttp.ClientError as err:
+            raise TwilioApiError(f"SMS failed: {type(err).__name__}") from err

@@ -1,0 +1,223 @@
+"""HTTP handlers of intake: Twilio webhooks (signature checked by hotline/access.py) and the ticket API.
+
+Webhooks only validate, journal (fsync'd) and answer TwiML; everything slow happens in the journal worker.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+from typing import Any, Final
+
+from aiohttp import web
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import Start, VoiceResponse
+
+from classifier.text import normalise
+from intake import keys
+from intake.errors import InvalidTicket
+from intake.queries import Sort, TicketSearch, build_ticket_search
+from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
+                            Status, TicketPatch, TranscriptEvent, mask_phone, ticket_number, utcnow)
+from intake.service import SMS_JOIN_WINDOW, call_ticket_id, sms_ticket_id
+from intake.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+TWIML: Final = "application/xml"
+SMS_LOOKUP_TIMEOUT_S: Final = 0.3
+CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
+
+
+async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Write durably, wake the worker, and return the stored payload (the first one, for a duplicate)."""
+    journal = request.app[keys.JOURNAL]
+    appended = await asyncio.to_thread(journal.append, kind, key, payload, utcnow())
+    if appended.created:
+        request.app[keys.WORKER].notify()
+    else:
+        log.info("duplicate delivery %s ignored", key.split(":", 1)[0])
+    return appended.entry.payload
+
+
+def _twiml(body: str) -> web.Response:
+    return web.Response(text=body, content_type=TWIML, charset="utf-8")
+
+
+def _public(request: web.Request, path: str) -> str:
+    return request.app[keys.INTAKE_SETTINGS].public_base_url + path
+
+
+@routes.post("/twilio/voice")
+async def post_voice(request: web.Request) -> web.Response:
+    """Roles: Twilio (signed). A call arrives: journal it, greet, transcribe live and record."""
+    call = IncomingCall.from_form(await request.post(), utcnow())
+    await _journal(request, "call", f"call:{call.call_sid}",
+                   {"call_sid": call.call_sid, "caller": call.caller, "received_at": call.received_at.isoformat()})
+    cfg = request.app[keys.INTAKE_SETTINGS]
+    response = VoiceResponse()
+    start = Start()
+    start.transcription(status_callback_url=_public(request, "/twilio/transcription"), language_code="vi-VN",
+                        partial_results=False, track="inbound_track")
+    response.append(start)
+    if cfg.greeting_audio_url:
+        response.play(cfg.greeting_audio_url)
+    else:
+        response.say(cfg.greeting_text, language="vi-VN")
+    response.record(max_length=cfg.record_max_length_s, play_beep=True, timeout=5,
+                    action=_public(request, "/twilio/voice/done"),
+                    recording_status_callback=_public(request, "/twilio/recording"),
+                    recording_status_callback_event="completed")
+    return _twiml(str(response))
+
+
+@routes.post("/twilio/voice/done")
+async def post_voice_done(request: web.Request) -> web.Response:
+    """Roles: Twilio (signed). The recording ended: thank the caller and hang up."""
+    response = VoiceResponse()
+    response.say("Cảm ơn quý vị. Phản ánh đã được ghi nhận, chúng tôi sẽ xử lý sớm nhất.", language="vi-VN")
+    response.hangup()
+    return _twiml(str(response))
+
+
+@routes.post("/twilio/transcription")
+async def post_transcription(request: web.Request) -> web.Response:
+    """Roles: Twilio (signed). A real-time transcription event; final segments are journaled."""
+    event = TranscriptEvent.from_form(await request.post(), utcnow())
+    if event.final and event.text:
+        await _journal(request, "transcription", f"transcript:{event.call_sid}:{event.sequence}",
+                       {"call_sid": event.call_sid, "sequence": event.sequence, "text": event.text,
+                        "received_at": event.received_at.isoformat()})
+    return web.Response(status=HTTPStatus.NO_CONTENT)
+
+
+@routes.post("/twilio/recording")
+async def post_recording(request: web.Request) -> web.Response:
+    """Roles: Twilio (signed). A recording's status; a completed one is fetched and transcribed later."""
+    status = RecordingStatus.from_form(await request.post(), utcnow())
+    await _journal(request, "recording", f"recording:{status.recording_sid}:{status.status}",
+                   {"call_sid": status.call_sid, "recording_sid": status.recording_sid,
+                    "recording_url": status.recording_url, "status": status.status,
+                    "duration_s": status.duration_s, "received_at": status.received_at.isoformat()})
+    return web.Response(status=HTTPStatus.NO_CONTENT)
+
+
+@routes.post("/twilio/sms")
+async def post_sms(request: web.Request) -> web.Response:
+    """Roles: Twilio (signed). An SMS joins the sender's open ticket of the last 24 h, or opens one."""
+    message = InboundMessage.from_form(await request.post(), utcnow())
+    ticket_id, number = sms_ticket_id(message.message_sid), ticket_number(sms_ticket_id(message.message_sid),
+                                                                           message.received_at)
+    try:
+        open_ticket = await request.app[keys.STORE].open_ticket_of(
+            message.sender, message.received_at - SMS_JOIN_WINDOW, timeout_s=SMS_LOOKUP_TIMEOUT_S)
+    except StoreUnavailable:
+        open_ticket = None  # answer now with a new ticket; nothing is lost, it is just not joined
+    if open_ticket is not None:
+        ticket_id, number = open_ticket.id, open_ticket.number
+    stored = await _journal(request, "sms", f"sms:{message.message_sid}",
+                            {"message_sid": message.message_sid, "sender": message.sender, "body": message.body,
+                             "ticket_id": ticket_id, "number": number,
+                             "received_at": message.received_at.isoformat()})
+    reply = MessagingResponse()
+    reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. Mã phiếu: {stored['number']}. "
+                  "Nếu nguy hiểm đến tính mạng, xin gọi 115.")
+    return _twiml(str(reply))
+
+
+# --- ticket API ------------------------------------------------------------------------------------
+
+def _list_param(request: web.Request, name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    values = tuple(v for raw in request.query.getall(name, []) for v in raw.split(",") if v)
+    if allowed is not None:
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise InvalidTicket(f"unknown {name}: {', '.join(bad)}")
+    return values
+
+
+def _date_param(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as err:
+        raise InvalidTicket(f"'{name}' must be an ISO 8601 date or date-time") from err
+    return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=7)))
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidTicket(f"'{name}' must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _show_caller(request: web.Request) -> bool:
+    return request.get("role") in CALLER_NUMBER_ROLES
+
+
+@routes.get("/api/tickets")
+async def get_tickets(request: web.Request) -> web.Response:
+    """Roles: operator, leader, admin. Search and filter tickets; `q` is accent-insensitive."""
+    q = (request.query.get("q") or "").strip() or None
+    sort_raw = request.query.get("sort", Sort.NEWEST.value)
+    if sort_raw not in Sort.__members__.values():
+        raise InvalidTicket(f"sort must be one of {', '.join(s.value for s in Sort)}")
+    forms = normalise(q) if q else None
+    search = TicketSearch(
+        q=q, q_folded=forms.folded if forms else None, q_segmented=forms.segmented if forms else None,
+        status=_list_param(request, "status", tuple(s.value for s in Status)),
+        category=_list_param(request, "category", CATEGORIES),
+        urgency=_list_param(request, "urgency", ("emergency", "high", "normal")),
+        district=_list_param(request, "district"), channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
+        created_from=_date_param(request, "from"), created_to=_date_param(request, "to"), sort=Sort(sort_raw),
+        page=_int_param(request, "page", 1, 1, 500), size=_int_param(request, "size", 20, 1, 200))
+    page = await request.app[keys.STORE].search(build_ticket_search(search))
+    show = _show_caller(request)
+    return web.json_response({"total": page.total, "page": search.page, "size": search.size,
+                              "tickets": [t.as_json(show_caller=show) for t in page.tickets]})
+
+
+@routes.post("/api/tickets")
+async def post_tickets(request: web.Request) -> web.Response:
+    """Roles: operator, admin. Record a report that came another way (channel `manual`)."""
+    try:
+        body = await request.json()
+    except ValueError as err:
+        raise InvalidTicket("body must be JSON") from err
+    report = ManualReport.from_json(body)
+    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request["actor"],
+                                                           ticket_id=f"manual-{uuid.uuid4().hex[:16]}")
+    return web.json_response(ticket.as_json(show_caller=_show_caller(request)), status=HTTPStatus.CREATED)
+
+
+@routes.get("/api/tickets/{ticket_id}")
+async def get_ticket(request: web.Request) -> web.Response:
+    """Roles: operator, leader, admin. One ticket with its version (for PATCH)."""
+    ticket, version = await request.app[keys.STORE].get(request.match_info["ticket_id"])
+    return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)},
+                             headers={"ETag": f'"{version}"'})
+
+
+@routes.patch("/api/tickets/{ticket_id}")
+async def patch_ticket(request: web.Request) -> web.Response:
+    """Roles: operator, admin. Change status, assignee, category, notes, follow-up; 409 on a concurrent change."""
+    try:
+        body = await request.json()
+    except ValueError as err:
+        raise InvalidTicket("body must be JSON") from err
+    patch = TicketPatch.from_json(body)
+    service = request.app[keys.SERVICE]
+    ticket = await service.update(request.match_info["ticket_id"], patch, actor=request["actor"])
+    _, version = await request.app[keys.STORE].get(ticket.id)
+    log.info("ticket %s updated by %s", ticket.id, request["actor"])
+    return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)})
+
+

@@ -1,0 +1,68 @@
+"""The background worker that moves journal entries into Elasticsearch, with retries and backoff."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from intake.errors import TicketConflict
+from intake.journal import Journal, JournalEntry
+from intake.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S: Final = 30.0
+
+
+class JournalWorker:
+    """Drain the journal in arrival order; an unreachable Elasticsearch pauses it, never drops an entry."""
+
+    def __init__(self, journal: Journal, apply: Callable[[JournalEntry], Awaitable[None]], *,
+                 idle_s: float = 1.0, first_backoff_s: float = 0.5, max_backoff_s: float = MAX_BACKOFF_S) -> None:
+        self._journal = journal
+        self._apply = apply
+        self._idle_s = idle_s
+        self._first_backoff_s = first_backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """A new entry arrived: skip the idle wait."""
+        self._wake.set()
+
+    async def drain_once(self) -> int:
+        """Apply what is pending now; returns how many entries were stored. Raises StoreUnavailable."""
+        stored = 0
+        while batch := await asyncio.to_thread(self._journal.pending, 100):
+            for entry in batch:
+                try:
+                    await self._apply(entry)
+                except (StoreUnavailable, TicketConflict):
+                    raise
+                except Exception as err:  # a bad entry must not block the ones behind it
+                    parked = await asyncio.to_thread(self._journal.mark_failed, entry.id, repr(err))
+                    log.exception("journal entry %s (%s) failed%s", entry.id, entry.kind,
+                                  "; parked after too many attempts" if parked else "; will retry")
+                    continue
+                await asyncio.to_thread(self._journal.mark_done, entry.id)
+                stored += 1
+        return stored
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        backoff = self._first_backoff_s
+        while True:
+            try:
+                await self.drain_once()
+                backoff = self._first_backoff_s
+            except (StoreUnavailable, TicketConflict) as err:
+                log.warning("journal paused for %.1fs: %s", backoff, type(err).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._idle_s)
+            except TimeoutError:
+                pass
