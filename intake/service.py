@@ -238,7 +238,8 @@ class IntakeService:
             changes["assignee"] = patch.assignee or None
             if patch.assignee and ticket.status is Status.NEW and "status" not in changes:
                 changes["status"] = Status.ASSIGNED
-        if patch.category is not None and patch.category != ticket.category:
+        # An operator's category, even one confirming the model's, is a verified label for retraining.
+        if patch.category is not None and (patch.category != ticket.category or not ticket.category_corrected):
             changes.update(category=patch.category, category_corrected=True)
         if patch.follow_up_at is not None:
             changes["follow_up_at"] = patch.follow_up_at

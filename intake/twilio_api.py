@@ -32,7 +32,7 @@ class TwilioApi:
         self._session = session
         self._base = api_base.rstrip("/")
         self._account_sid = account_sid
-        self._auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self._auth = {"Authorization": aiohttp.encode_basic_auth(account_sid, auth_token)}
         self._from = from_number
 
     async def download_recording(self, url: str) -> bytes:
@@ -41,7 +41,7 @@ class TwilioApi:
             raise TwilioApiError(f"refusing to download a recording from outside {self._base}")
         wav = url if url.endswith(".wav") else f"{url}.wav"
         try:
-            async with self._session.get(wav, auth=self._auth, timeout=TIMEOUT) as resp:
+            async with self._session.get(wav, headers=self._auth, timeout=TIMEOUT) as resp:
                 if resp.status != 200:
                     raise TwilioApiError(f"recording download answered {resp.status}")
                 return await resp.read()
@@ -53,7 +53,7 @@ class TwilioApi:
         url = f"{self._base}/2010-04-01/Accounts/{self._account_sid}/Messages.json"
         try:
             async with self._session.post(url, data={"To": to, "From": self._from, "Body": body},
-                                          auth=self._auth, timeout=TIMEOUT) as resp:
+                                          headers=self._auth, timeout=TIMEOUT) as resp:
                 payload = await resp.json(content_type=None)
                 if resp.status >= 300:
                     raise TwilioApiError(f"SMS refused ({resp.status}): {payload.get('message', '')}")

@@ -1,7 +1,7 @@
-"""Speech-to-text engines, on tiny Whisper models built here and on Vietnamese speech synthesised by espeak-ng.
+"""Speech-to-text engines, on tiny Whisper models built here and Vietnamese speech synthesised by espeak-ng.
 
-The models are random, so what they "hear" is noise. The tests check what the engine promises instead: audio is
-decoded and resampled faithfully, the whole recording reaches the model, the model is told to transcribe
+The models are random, so what they "hear" is noise. The tests check what the engine promises instead: audio
+is decoded and resampled faithfully, the whole recording reaches the model, the model is told to transcribe
 Vietnamese when it can be, and bad input fails clearly. Everything is built offline, once per module.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ from scipy.io import wavfile
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
                           WhisperForConditionalGeneration, WhisperTokenizer)
+from torch.utils.hooks import RemovableHandle
 from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
 from intake.speech import (AudioDecodeError, SpeechEngine, Transcript, WhisperEngine, decode_wav, make_engine,
@@ -38,8 +39,7 @@ LANGUAGE_TOKENS = [f"<|{code}|>" for code in LANGUAGES]
 # Whisper's own layout: text tokens first, then <|endoftext|>, <|startoftranscript|>, the languages in
 # LANGUAGES order, the tasks and the rest, <|notimestamps|> last.
 TASK_TOKENS = ["<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>"]
-
-
+# Random weights rarely emit <|endoftext|>, so each call decodes up to this cap; real checkpoints say 448.
 MAX_LENGTH = 40
 
 
@@ -51,31 +51,31 @@ def make_tokenizer(*, languages: bool) -> WhisperTokenizer:
         vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
     state = json.loads(bpe.to_str())["model"]
     tokenizer = WhisperTokenizer(vocab=state["vocab"], merges=[tuple(pair) for pair in state["merges"]])
-    specials = ["<|startoftranscript|>", *(LANGUAGE_TOKENS + TASK_TOKENS if languages else []), "<|notimestamps|>"]
+    middle = LANGUAGE_TOKENS + TASK_TOKENS if languages else []
+    specials = ["<|startoftranscript|>", *middle, "<|notimestamps|>"]
     # registered as special so that decoding drops them, as it does for the real tokenizer
     tokenizer.add_special_tokens({"extra_special_tokens": specials})
     return tokenizer
 
 
 def make_tiny_whisper(directory: Path, *, languages: bool) -> None:
-    """Save a random two-layer Whisper, its tokenizer and feature extractor to `directory`."""
+    """Save a random Whisper (one encoder and one decoder layer), its tokenizer and its feature extractor."""
     tokenizer = make_tokenizer(languages=languages)
-    start, end, no_timestamps = tokenizer.convert_tokens_to_ids(
-        ["<|startoftranscript|>", "<|endoftext|>", "<|notimestamps|>"])
+    vocab = tokenizer.get_vocab()
+    start, end = vocab["<|startoftranscript|>"], vocab["<|endoftext|>"]
     config = WhisperConfig(
         vocab_size=len(tokenizer), num_mel_bins=80, d_model=32, encoder_layers=1, decoder_layers=1,
         encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
         max_source_positions=1500, max_target_positions=448, decoder_start_token_id=start, bos_token_id=end,
         eos_token_id=end, pad_token_id=end, begin_suppress_tokens=None, suppress_tokens=None)
-    # Random weights rarely emit <|endoftext|>, so every call would decode to the cap; real checkpoints say 448.
-    generation = GenerationConfig(
+    multilingual = {
+        "is_multilingual": True,
+        "lang_to_id": {token: vocab[token] for token in LANGUAGE_TOKENS},
+        "task_to_id": {task: vocab[f"<|{task}|>"] for task in ("translate", "transcribe")},
+    } if languages else {}
+    generation = GenerationConfig(  # type: ignore[no-untyped-call]
         decoder_start_token_id=start, bos_token_id=end, eos_token_id=end, pad_token_id=end,
-        no_timestamps_token_id=no_timestamps, max_length=MAX_LENGTH)
-    if languages:
-        generation.is_multilingual = True
-        generation.lang_to_id = {token: tokenizer.convert_tokens_to_ids(token) for token in LANGUAGE_TOKENS}
-        generation.task_to_id = {task: tokenizer.convert_tokens_to_ids(f"<|{task}|>")
-                                 for task in ("translate", "transcribe")}
+        no_timestamps_token_id=vocab["<|notimestamps|>"], max_length=MAX_LENGTH, **multilingual)
     # fork_rng keeps the fixed seed from leaking into the global RNG other tests see
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -83,7 +83,7 @@ def make_tiny_whisper(directory: Path, *, languages: bool) -> None:
     model.generation_config = generation
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
-    WhisperFeatureExtractor(feature_size=80).save_pretrained(directory)
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(directory)  # type: ignore[no-untyped-call]
 
 
 def make_wav(samples: npt.NDArray[Any], rate: int) -> bytes:
@@ -106,10 +106,17 @@ def make_sine(frequency: float, rate: int, seconds: float, amplitude: float = 0.
 def wav_duration(audio: bytes) -> float:
     """The length in seconds of a WAV file, read with the standard library rather than the code under test."""
     with wave.open(io.BytesIO(audio)) as recording:
-        return recording.getnframes() / recording.getframerate()
+        return float(recording.getnframes() / recording.getframerate())
 
 
-def record_decoder_prompts(engine: WhisperEngine) -> tuple[list[list[int]], Any]:
+def token_ids(engine: WhisperEngine, tokens: list[str]) -> list[int]:
+    """The ids of `tokens` in the engine's vocabulary."""
+    assert engine.pipeline.tokenizer is not None
+    vocab = engine.pipeline.tokenizer.get_vocab()
+    return [vocab[token] for token in tokens]
+
+
+def record_decoder_prompts(engine: WhisperEngine) -> tuple[list[list[int]], RemovableHandle]:
     """Record the tokens each generate() call starts decoding from; returns (prompts, hook handle)."""
     prompts: list[list[int]] = []
 
@@ -119,7 +126,7 @@ def record_decoder_prompts(engine: WhisperEngine) -> tuple[list[list[int]], Any]
         if ids is not None and ids.shape[-1] > 1:
             prompts.append(ids[0].tolist())
 
-    decoder = engine.pipeline.model.get_decoder()
+    decoder = engine.pipeline.model.get_decoder()  # type: ignore[no-untyped-call]
     return prompts, decoder.register_forward_pre_hook(hook, with_kwargs=True)
 
 
@@ -196,18 +203,18 @@ def test_duration_is_the_length_of_the_recording(engine: WhisperEngine, speech: 
 
 
 def test_the_model_is_told_to_transcribe_vietnamese(engine: WhisperEngine, speech: bytes) -> None:
-    tokenizer = engine.pipeline.tokenizer
     prompts, handle = record_decoder_prompts(engine)
     try:
         engine.transcribe(speech)
     finally:
         handle.remove()
     assert engine.forced_language == "vi"
-    assert prompts == [tokenizer.convert_tokens_to_ids(
-        ["<|startoftranscript|>", "<|vi|>", "<|transcribe|>", "<|notimestamps|>"])]
+    assert prompts == [token_ids(engine, ["<|startoftranscript|>", "<|vi|>", "<|transcribe|>",
+                                          "<|notimestamps|>"])]
 
 
-def test_a_model_without_language_tokens_decodes_with_its_defaults(plain_model_dir: Path, speech: bytes) -> None:
+def test_a_model_without_language_tokens_decodes_with_its_defaults(plain_model_dir: Path,
+                                                                  speech: bytes) -> None:
     plain = WhisperEngine(plain_model_dir)
     prompts, handle = record_decoder_prompts(plain)
     try:
@@ -215,7 +222,7 @@ def test_a_model_without_language_tokens_decodes_with_its_defaults(plain_model_d
     finally:
         handle.remove()
     assert plain.forced_language is None
-    assert prompts == [plain.pipeline.tokenizer.convert_tokens_to_ids(["<|startoftranscript|>", "<|notimestamps|>"])]
+    assert prompts == [token_ids(plain, ["<|startoftranscript|>", "<|notimestamps|>"])]
     assert isinstance(transcript.text, str)
     assert transcript.engine == plain.name
 
@@ -237,8 +244,7 @@ def test_an_outdated_generation_config_is_completed_from_the_tokenizer(model_dir
     finally:
         handle.remove()
     assert completed.forced_language == "vi"
-    assert prompts[0][:3] == completed.pipeline.tokenizer.convert_tokens_to_ids(
-        ["<|startoftranscript|>", "<|vi|>", "<|transcribe|>"])
+    assert prompts[0][:3] == token_ids(completed, ["<|startoftranscript|>", "<|vi|>", "<|transcribe|>"])
 
 
 def test_long_recordings_are_transcribed_in_overlapping_windows(engine: WhisperEngine, speech: bytes) -> None:
@@ -249,14 +255,17 @@ def test_long_recordings_are_transcribed_in_overlapping_windows(engine: WhisperE
     call = np.concatenate([words, pause] * repeats)[:seconds * rate]
     # 30 s windows, 5 s overlap on each side, so they start at 0, 20 and 40 s; a model given only the first
     # 30 s (Whisper's input size) would have been run once.
-    windows = []
-    handle = engine.pipeline.model.get_encoder().register_forward_hook(
-        lambda module, args, output: windows.append(1))
+    windows: list[int] = []  # the batch size of each encoder call
+
+    def count(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+        windows.append(len(kwargs["input_features"] if "input_features" in kwargs else args[0]))
+
+    handle = engine.pipeline.model.get_encoder().register_forward_hook(count, with_kwargs=True)
     try:
         transcript = engine.transcribe(make_wav(call.astype(np.float64) / 32768, rate))
     finally:
         handle.remove()
-    assert len(windows) == 3
+    assert sum(windows) == 3
     assert transcript.duration_s == pytest.approx(seconds)
     assert isinstance(transcript.text, str)
 
@@ -303,12 +312,20 @@ def test_pcm_formats_are_scaled_to_unit_range(dtype: type[np.generic], full_scal
     b"this is not audio",
     b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00",  # an MP3
     b"RIFF\x24\x00\x00\x00WAVEfmt ",  # cut off inside the header
-    b"RIFF\x0c\x00\x00\x00WAVEjunk\x00\x00\x00\x00",  # no fmt chunk
-], ids=["empty", "text", "mp3", "truncated", "no-fmt"])
-def test_undecodable_audio_is_a_clear_error(engine: WhisperEngine, audio: bytes) -> None:
+    b"RIFF\x0c\x00\x00\x00WAVEdata\x00\x00\x00\x00",  # samples with no format chunk before them
+    make_wav(np.zeros(100), 100),  # a corrupt header: no recording is sampled at 100 Hz
+], ids=["empty", "text", "mp3", "truncated", "no-fmt", "rate-100"])
+def test_undecodable_audio_is_rejected(engine: WhisperEngine, audio: bytes) -> None:
     with pytest.raises(AudioDecodeError):
         decode_wav(audio)
-    with pytest.raises(ValueError, match="audio/mpeg"):
+    with pytest.raises(AudioDecodeError):
+        engine.transcribe(audio)
+
+
+@pytest.mark.parametrize("audio", [b"ID3\x04\x00\x00\x00", b"RIFF\x24\x00\x00\x00WAVEfmt "])
+def test_decode_errors_are_value_errors_naming_the_content_type(engine: WhisperEngine, audio: bytes) -> None:
+    assert issubclass(AudioDecodeError, ValueError)
+    with pytest.raises(ValueError, match="content_type='audio/mpeg'"):
         engine.transcribe(audio, content_type="audio/mpeg")
 
 
