@@ -21,13 +21,15 @@ check: install
 
 install: system-deps $(DEPS_STAMP) search-node
 
-# Java 17 and Maven run the local Elasticsearch node; unshare (util-linux) lets it run unprivileged as root.
+# Java 17 and Maven run the local Elasticsearch node; unshare (util-linux) lets it run unprivileged as root;
+# espeak-ng speaks Vietnamese test audio for the speech-to-text tests.
 system-deps: $(SYSTEM_STAMP)
 $(SYSTEM_STAMP):
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v unshare >/dev/null || missing="$$missing util-linux"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends $$missing; \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \

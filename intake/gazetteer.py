@@ -6,7 +6,7 @@ district and, when it can tell, the ward, xã or thị trấn ("ward" below) tha
 
 How a text is read
 ------------------
-The text is split into word tokens and accent-folded (NFD, marks dropped, đ -> d, lower case). Names,
+The text is split into word tokens, lower-cased and accent-folded (diacritics dropped, đ -> d). Names,
 prefixes and a few function words are looked up as folded n-grams, longest first, left to right, so
 "Chánh Phú Hòa" is never read as "Phú Hòa" and "Bắc Tân Uyên" never as "Tân Uyên". Folding alone would
 make "đi ăn" read "Dĩ An" and "minh họa" read "Minh Hòa", so a span typed *with* diacritics must also
@@ -15,7 +15,7 @@ southern speakers often confuse them in writing). A span typed without diacritic
 
 A name right after a prefix is taken at its word: "phường", "p", "f", "xã", "thị trấn", "tt" make it a
 ward (or the ward of that name inside a district: "phường Dĩ An"); "thành phố", "tp", "thị xã", "tx",
-"huyện", "h" make it a district, and a ward name after them is not one of ours ("huyện Tân Thành" is the
+"huyện" make it a district, and a ward name after them is not one of ours ("huyện Tân Thành" is the
 old district of Bà Rịa-Vũng Tàu). "quận", "tỉnh", "khu phố", "kp", "ấp", "đường" and similar words mark
 a place that is not a unit here ("quận Tân Bình" in Ho Chi Minh City, "đường Bạch Đằng", "khu phố 3"),
 so the name after them is ignored.
@@ -118,10 +118,17 @@ _WARD_PREFIXES: Final[Mapping[str, str]] = MappingProxyType({
     "xã": "xã", "x": "xã",
     "thị trấn": "thị trấn", "tt": "thị trấn", "ttr": "thị trấn",
 })
-_DISTRICT_PREFIXES: Final = ("thành phố", "tp", "thị xã", "tx", "huyện", "h")
-# Places below or outside our units: the name that follows is a street, hamlet or HCMC district.
-_BLOCKING_PREFIXES: Final = ("quận", "q", "tỉnh", "khu phố", "kp", "ấp", "thôn", "xóm", "tổ dân phố",
-                             "đường", "hẻm", "hxh")
+# Not "h": in chat it is "giờ" ("mấy h"), and "h." before a district name adds nothing.
+_DISTRICT_PREFIXES: Final = ("thành phố", "tp", "thị xã", "tx", "huyện")
+# Places below our units: the name that follows is a street's or a hamlet's.
+_BLOCKING_PREFIXES: Final = ("khu phố", "kp", "ấp", "thôn", "xóm", "tổ dân phố", "đường", "hẻm", "hxh")
+# Units that Bình Dương does not have, or another province: the name that follows is elsewhere, and so is a
+# ward named just before ("phường Tân Định, quận 1"), unless the province is ours ("tỉnh Bình Dương").
+_FOREIGN_PREFIXES: Final = ("quận", "q", "tỉnh")
+# After a surname the name is a person's ("Bộ trưởng Lê Vĩnh Tân"). Only surnames that are not also common
+# words once unaccented, and only when typed with their diacritics: "vo" is "vô" (to go in), "do" is "do".
+_SURNAMES: Final = ("nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "võ", "vũ", "đặng", "bùi",
+                    "đỗ", "ngô", "trương", "đinh")
 _LOCATIVES: Final = ("ở", "tại", "thuộc", "về", "đến", "gần", "khu vực", "địa bàn")
 # The province name vouches for the name next to it, as in an address ("Dĩ An, Bình Dương"); matching it
 # also keeps the "duong" of an unaccented "binh duong" from being read as "đường".
@@ -130,7 +137,10 @@ _PROVINCE: Final = ("bình dương",)
 _FILLERS: Final = ("kcn", "khu công nghiệp", "khu cn")
 
 _WORD: Final = re.compile(r"[^\W_]+")
-_SEPARATORS: Final = re.compile(r"[\W_]+")
+_SEPARATORS: Final = re.compile(r"([\W_]+)")
+# Share of words with diacritics above which a text counts as typed with them: most Vietnamese syllables
+# carry a mark, but chat keeps many bare shorthands ("ko", "mn", "f0").
+_ACCENTED_SHARE: Final = 0.3
 _TONES: Final = re.compile("[\u0300\u0301\u0303\u0309\u0323]")
 _HOI: Final = "\u0309"
 _NGA: Final = "\u0303"
@@ -184,6 +194,8 @@ class _Role(Enum):
     WARD_PREFIX = auto()
     DISTRICT_PREFIX = auto()
     BLOCK = auto()
+    FOREIGN = auto()
+    SURNAME = auto()
     LOCATIVE = auto()
     PROVINCE = auto()
     FILLER = auto()
@@ -217,13 +229,12 @@ class _Lexeme:
 @dataclass(frozen=True, slots=True)
 class _Mention:
     lead: int  # first token, the prefix included
-    start: int
     end: int
     targets: tuple[_Target, ...]
     prefix: _Role | None
     ward_kind: str | None
     risk: _Risk
-    accented: bool
+    exact: bool  # typed with the name's own diacritics, not just folded to it
     vouched: bool = False  # followed by the province name
 
 
@@ -280,60 +291,78 @@ class Gazetteer:
         if not text.isascii():
             text = unicodedata.normalize("NFC", text)
         words = _Words.split(text)
-        mentions = self._scan(words.tokens, words.folded)
+        mentions, foreign = self._scan(words)
         if not mentions:
             return None
-        return _choose(_supported(_read(mention) for mention in mentions), words)
+        readings = (_read(mention) for mention in mentions)
+        return _choose(_supported(readings, accented=words.accented, foreign=foreign), words)
 
-    def _scan(self, tokens: Sequence[str], folded: Sequence[str]) -> list[_Mention]:
+    def _scan(self, words: _Words) -> tuple[list[_Mention], set[int]]:
+        # Left to right, longest n-gram first. Returns the name mentions, and where the text moves to a
+        # place outside the province (a token index), which disqualifies a ward named just before.
         mentions: list[_Mention] = []
+        foreign: set[int] = set()
         pending: _Lexeme | None = None
         pending_start = pending_end = -1
-        count = len(folded)
-        first_words = self._lengths
-        index = 0
+        index, count = 0, len(words.folded)
         while index < count:
-            sizes = first_words.get(folded[index])
-            found = None if sizes is None else self._match(tokens, folded, index, sizes)
+            found = self._match(words, index)
             if found is None:
                 index += 1
                 continue
-            size, lexemes, accented = found
+            size, lexemes, exact = found
             role = lexemes[0].role
             if role is _Role.NAME:
                 prefix = pending if pending is not None and pending_end == index else None
                 is_prefix = prefix is not None and prefix.role in (_Role.WARD_PREFIX, _Role.DISTRICT_PREFIX)
-                key = " ".join(folded[index:index + size])
                 mentions.append(_Mention(
-                    lead=pending_start if is_prefix else index, start=index, end=index + size,
+                    lead=pending_start if is_prefix else index, end=index + size,
                     targets=tuple(dict.fromkeys(target for lexeme in lexemes for target in lexeme.targets)),
                     prefix=prefix.role if prefix is not None else None,
                     ward_kind=prefix.ward_kind if prefix is not None else None,
-                    risk=_RISK_BY_KEY.get(key, _Risk.NONE), accented=accented))
+                    risk=_RISK_BY_KEY.get(" ".join(words.folded[index:index + size]), _Risk.NONE),
+                    exact=exact))
+            elif role is _Role.SURNAME and not exact:
+                pass  # an unaccented "vo", "do": more likely "vô", "do" than a surname
             elif role is not _Role.FILLER:
                 pending, pending_start, pending_end = lexemes[0], index, index + size
                 if role is _Role.PROVINCE and mentions and mentions[-1].end == index:
                     mentions[-1] = replace(mentions[-1], vouched=True)
+                if role in (_Role.DISTRICT_PREFIX, _Role.FOREIGN) and self._leaves_province(words, index + size,
+                                                                                           role):
+                    foreign.add(index)
             index += size
-        return mentions
+        return mentions, foreign
 
-    def _match(self, tokens: Sequence[str], folded: Sequence[str], index: int,
-               sizes: tuple[int, ...]) -> tuple[int, tuple[_Lexeme, ...], bool] | None:
+    def _leaves_province(self, words: _Words, index: int, role: _Role) -> bool:
+        following = self._match(words, index) if index < len(words.folded) else None
+        if following is None:
+            return True
+        lexemes = following[1]
+        if lexemes[0].role is _Role.PROVINCE:
+            return False
+        return role is _Role.FOREIGN or not any(
+            target.ward is None and not target.landmark for lexeme in lexemes for target in lexeme.targets)
+
+    def _match(self, words: _Words, index: int) -> tuple[int, tuple[_Lexeme, ...], bool] | None:
+        folded = words.folded
+        sizes = self._lengths.get(folded[index])
+        if sizes is None:
+            return None
         for size in sizes:
             end = index + size
-            if end > len(folded):
-                continue
+            if end > len(folded) or (size > 1 and any(words.breaks[index + 1:end])):
+                continue  # a name never runs across punctuation: "Châu Phú, An Giang" is not "Phú An"
             lexemes = self._table.get(folded[index] if size == 1 else " ".join(folded[index:end]))
             if lexemes is None:
                 continue
-            span = tokens[index:end]
-            accented = not all(token.isascii() for token in span)
-            if accented:
-                keys = tuple(_accent_key(token) for token in span)
-                lexemes = tuple(lexeme for lexeme in lexemes if lexeme.accents == keys)
-                if not lexemes:
-                    continue
-            return size, lexemes, accented
+            span = words.tokens[index:end]
+            keys = tuple(_accent_key(token) for token in span)
+            exact = tuple(lexeme for lexeme in lexemes if lexeme.accents == keys)
+            if exact:
+                return size, exact, True
+            if all(token.isascii() for token in span):
+                return size, lexemes, False
         return None
 
 
@@ -376,23 +405,29 @@ class _Words:
     source: str  # `text` or its lower-case form, whichever `tokens` were cut from; same length as `text`
     tokens: list[str]
     folded: list[str]
+    breaks: list[bool]  # punctuation, not just a space or a hyphen, before each token
+    accented: bool  # the text is typed with diacritics
 
     @classmethod
     def split(cls, text: str) -> _Words:
         lowered = text.lower()
         source = lowered if len(lowered) == len(text) else text  # lower() lengthens a few letters (İ)
-        tokens = _SEPARATORS.split(source)
-        if tokens and not tokens[-1]:
-            tokens.pop()
-        if tokens and not tokens[0]:
-            del tokens[0]
-        if source is text:
-            tokens = [token.lower() for token in tokens]
+        parts = _SEPARATORS.split(source)  # word, separator, word, ..., word; the outer words may be ""
+        if parts[-1] == "":
+            del parts[-2:]
+        if parts and parts[0] == "":
+            del parts[:2]
+        tokens = parts[::2] if source is lowered else [token.lower() for token in parts[::2]]
+        breaks = [False, *(not (separator.isspace() or separator == "-") for separator in parts[1::2])]
         joined = " ".join(tokens)
-        folded = joined.split(" ") if joined.isascii() else joined.translate(_FOLD).split(" ")
+        ascii_text = joined.isascii()
+        folded = joined.split(" ") if ascii_text else joined.translate(_FOLD).split(" ")
         if len(folded) != len(tokens):  # a token of marks alone folds to nothing
             folded = [token.translate(_FOLD) for token in tokens]
-        return cls(text, source, tokens, folded)
+        accented = not ascii_text and (
+            sum(not token.isascii() for token in tokens) >= _ACCENTED_SHARE * sum(
+                not token.isdigit() for token in tokens))
+        return cls(text, source, tokens, folded, breaks, accented)
 
     def quote(self, *mentions: _Mention) -> str:
         """The text of the mentions, from the first one's prefix to the last one's end."""
@@ -407,12 +442,14 @@ def _read(mention: _Mention) -> _Reading | None:
     districts = tuple(target for target in mention.targets if target.ward is None and not target.landmark)
     wards = tuple(target for target in mention.targets if target.ward is not None and not target.landmark)
     landmarks = tuple(target for target in mention.targets if target.landmark)
-    if mention.prefix is _Role.BLOCK:
+    if mention.prefix in (_Role.BLOCK, _Role.FOREIGN, _Role.SURNAME):
         return None
     if mention.prefix is _Role.DISTRICT_PREFIX:
         return _Reading(mention, "district", districts) if districts else None
     if mention.prefix is _Role.WARD_PREFIX and wards:
-        return _Reading(mention, "ward", wards)
+        # "phường Dĩ An" is the ward; "tt Dĩ An" is more likely "thông tin Dĩ An" than a thị trấn it never was
+        if not districts or any(mention.ward_kind in target.kinds for target in wards):
+            return _Reading(mention, "ward", wards)
     if districts:
         return _Reading(mention, "district", districts)
     if wards:
@@ -420,12 +457,17 @@ def _read(mention: _Mention) -> _Reading | None:
     return _Reading(mention, "landmark", landmarks) if landmarks else None
 
 
-def _supported(readings: Iterable[_Reading | None]) -> list[_Reading]:
-    found = [reading for reading in readings if reading is not None]
+def _supported(readings: Iterable[_Reading | None], *, accented: bool, foreign: set[int]) -> list[_Reading]:
+    found = [reading for reading in readings
+             if reading is not None and not (reading.kind == "ward" and foreign & {reading.mention.end,
+                                                                                   reading.mention.end + 1})]
     kept: list[_Reading] = []
     for position, reading in enumerate(found):
         mention = reading.mention
-        risky = mention.risk is _Risk.ALWAYS or (mention.risk is _Risk.UNACCENTED and not mention.accented)
+        # A name typed bare inside a text typed with diacritics is two ordinary words more often than a
+        # place: "Công an Long An" holds "an Long", not xã An Long.
+        risky = mention.risk is _Risk.ALWAYS or (
+            not mention.exact and (mention.risk is _Risk.UNACCENTED or accented))
         if (not risky or mention.prefix is not None or mention.vouched
                 or (position > 0 and _pair(found[position - 1], reading))
                 or (position + 1 < len(found) and _pair(reading, found[position + 1]))):
@@ -547,6 +589,7 @@ def _build_lexicon(districts: Sequence[District], unplaced: Sequence[Landmark],
     for word, kind in _WARD_PREFIXES.items():
         add_function(word, _Role.WARD_PREFIX, kind)
     for role, words in ((_Role.DISTRICT_PREFIX, _DISTRICT_PREFIXES), (_Role.BLOCK, _BLOCKING_PREFIXES),
+                        (_Role.FOREIGN, _FOREIGN_PREFIXES), (_Role.SURNAME, _SURNAMES),
                         (_Role.LOCATIVE, _LOCATIVES), (_Role.PROVINCE, _PROVINCE), (_Role.FILLER, _FILLERS)):
         for word in words:
             add_function(word, role)

@@ -40,7 +40,7 @@ PLAUSIBLE_RATES: Final = range(4_000, 384_001)
 Samples = npt.NDArray[np.float32]
 
 
-class AudioDecodeError(ValueError):
+class UndecodableAudio(ValueError):
     """The recording is not audio this module can decode (not WAV, corrupt, or an unsupported encoding)."""
 
 
@@ -83,7 +83,7 @@ def decode_wav(audio: bytes, *, content_type: str = "audio/wav") -> tuple[Sample
     loosely.
     """
     if len(audio) < 12 or audio[:4] != b"RIFF" or audio[8:12] != b"WAVE":
-        raise AudioDecodeError(
+        raise UndecodableAudio(
             f"not a WAV file (content_type={content_type!r}, {len(audio)} bytes starting {audio[:12]!r}); "
             "only WAV is supported, so fetch Twilio recordings with the .wav suffix")
     try:
@@ -91,14 +91,14 @@ def decode_wav(audio: bytes, *, content_type: str = "audio/wav") -> tuple[Sample
     # scipy reports malformed files with whatever its parser trips on (ValueError, struct.error, even
     # UnboundLocalError for a file with no chunk it knows), so every failure here means "undecodable".
     except Exception as err:
-        raise AudioDecodeError(f"undecodable WAV (content_type={content_type!r}): {err}") from err
+        raise UndecodableAudio(f"undecodable WAV (content_type={content_type!r}): {err}") from err
     if rate not in PLAUSIBLE_RATES:
-        raise AudioDecodeError(f"WAV header gives an implausible sample rate: {rate} Hz")
+        raise UndecodableAudio(f"WAV header gives an implausible sample rate: {rate} Hz")
     samples = _to_float(np.asarray(data))
     if samples.ndim == 1:
         samples = samples[:, np.newaxis]
     if not np.isfinite(samples).all():
-        raise AudioDecodeError("WAV holds non-finite samples (NaN or infinity)")
+        raise UndecodableAudio("WAV holds non-finite samples (NaN or infinity)")
     return samples, int(rate)
 
 
@@ -123,7 +123,7 @@ def _to_float(data: npt.NDArray[Any]) -> Samples:
     if data.dtype.kind == "i":
         # scipy left-justifies 24-bit samples in int32, so the container width is the right scale
         return (data.astype(np.float64) / float(2 ** (8 * data.dtype.itemsize - 1))).astype(np.float32)
-    raise AudioDecodeError(f"unsupported WAV sample type {data.dtype}")
+    raise UndecodableAudio(f"unsupported WAV sample type {data.dtype}")
 
 
 class WhisperEngine:
@@ -188,7 +188,7 @@ class WhisperEngine:
                  model_dir, device, self.forced_language)
 
     def transcribe(self, audio: bytes, *, content_type: str = "audio/wav") -> Transcript:
-        """Transcribe one WAV recording; raises `AudioDecodeError` if the bytes are not decodable WAV."""
+        """Transcribe one WAV recording; raises `UndecodableAudio` if the bytes are not decodable WAV."""
         samples, rate = decode_wav(audio, content_type=content_type)
         duration_s = samples.shape[0] / rate
         mono = resample_mono(samples, rate, target_rate=self.sampling_rate)

@@ -30,7 +30,7 @@ from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtract
 from torch.utils.hooks import RemovableHandle
 from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
-from intake.speech import (AudioDecodeError, SpeechEngine, Transcript, WhisperEngine, decode_wav, make_engine,
+from intake.speech import (UndecodableAudio, SpeechEngine, Transcript, WhisperEngine, decode_wav, make_engine,
                            resample_mono)
 
 PHRASE = "tôi bị khó thở"
@@ -316,15 +316,15 @@ def test_pcm_formats_are_scaled_to_unit_range(dtype: type[np.generic], full_scal
     make_wav(np.zeros(100), 100),  # a corrupt header: no recording is sampled at 100 Hz
 ], ids=["empty", "text", "mp3", "truncated", "no-fmt", "rate-100"])
 def test_undecodable_audio_is_rejected(engine: WhisperEngine, audio: bytes) -> None:
-    with pytest.raises(AudioDecodeError):
+    with pytest.raises(UndecodableAudio):
         decode_wav(audio)
-    with pytest.raises(AudioDecodeError):
+    with pytest.raises(UndecodableAudio):
         engine.transcribe(audio)
 
 
 @pytest.mark.parametrize("audio", [b"ID3\x04\x00\x00\x00", b"RIFF\x24\x00\x00\x00WAVEfmt "])
 def test_decode_errors_are_value_errors_naming_the_content_type(engine: WhisperEngine, audio: bytes) -> None:
-    assert issubclass(AudioDecodeError, ValueError)
+    assert issubclass(UndecodableAudio, ValueError)
     with pytest.raises(ValueError, match="content_type='audio/mpeg'"):
         engine.transcribe(audio, content_type="audio/mpeg")
 
