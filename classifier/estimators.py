@@ -53,7 +53,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         self.min_df = min_df
         self.class_weight = class_weight
 
-    def fit(self, X: Sequence[str], y: Sequence[str], sample_weight: Any = None) -> LinearTextClassifier:
+    def fit(self, X: Sequence[Any], y: Sequence[str], sample_weight: Any = None) -> LinearTextClassifier:
         """Learn features and weights from texts and their labels."""
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} texts but y has {len(y)} labels")
@@ -73,19 +73,19 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         self.classes_ = self.pipeline_.classes_
         return self
 
-    def predict_proba(self, X: Sequence[str]) -> npt.NDArray[np.float64]:
+    def predict_proba(self, X: Sequence[Any]) -> npt.NDArray[np.float64]:
         """Probabilities per class, columns in the order of `classes_`."""
         check_is_fitted(self, "pipeline_")
         if len(X) == 0:
             return np.zeros((0, len(self.classes_)))
         return np.asarray(self.pipeline_.predict_proba(list(X)), dtype=np.float64)
 
-    def predict(self, X: Sequence[str]) -> npt.NDArray[Any]:
+    def predict(self, X: Sequence[Any]) -> npt.NDArray[Any]:
         """The most probable label of each text."""
         check_is_fitted(self, "pipeline_")
         return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)]) if len(X) else np.array([])
 
-    def explain(self, X: Sequence[str], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]:
+    def explain(self, X: Sequence[Any], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]:
         """The features that pushed each text towards its label most."""
         check_is_fitted(self, "pipeline_")
         if not len(X):
@@ -132,7 +132,7 @@ class UrgencyClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.C = C
         self.rule_floor = rule_floor
 
-    def fit(self, X: Sequence[str], y: Sequence[str]) -> UrgencyClassifier:
+    def fit(self, X: Sequence[Any], y: Sequence[str]) -> UrgencyClassifier:
         """Train the learned part; the rules need no training."""
         unknown = set(y) - set(URGENCY_LABELS)
         if unknown:
@@ -144,13 +144,13 @@ class UrgencyClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _rules(self, texts: Sequence[NormalisedText]) -> list[list[str]]:
         return [[f.level + ":" + f.reason for f in match_red_flags(t.folded)] for t in texts]
 
-    def predict_proba(self, X: Sequence[str]) -> npt.NDArray[np.float64]:
+    def predict_proba(self, X: Sequence[Any]) -> npt.NDArray[np.float64]:
         """Learned probabilities, raised where a red flag matched; rows sum to 1."""
         check_is_fitted(self, "model_")
-        X = Normaliser().transform(X)  # once, for both the model and the rules
-        proba = self.model_.predict_proba(X)
+        forms = Normaliser().transform(X)  # once, for both the model and the rules
+        proba = self.model_.predict_proba(forms)
         index = {label: i for i, label in enumerate(self.classes_)}
-        for row, hits in zip(proba, self._rules(X)):
+        for row, hits in zip(proba, self._rules(forms)):
             levels = {h.split(":", 1)[0] for h in hits}
             level = EMERGENCY if EMERGENCY in levels else ("high" if "high" in levels else None)
             if level is None or level not in index:
@@ -163,18 +163,18 @@ class UrgencyClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 row[i] = self.rule_floor
         return proba
 
-    def predict(self, X: Sequence[str]) -> npt.NDArray[Any]:
+    def predict(self, X: Sequence[Any]) -> npt.NDArray[Any]:
         """The most urgent label the evidence supports."""
         check_is_fitted(self, "model_")
         return np.asarray(self.classes_[np.argmax(self.predict_proba(X), axis=1)]) if len(X) else np.array([])
 
-    def explain(self, X: Sequence[str], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]:
+    def explain(self, X: Sequence[Any], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]:
         """Matched rules first ("quy tắc: khó thở"), then the learned model's strongest features."""
-        X = Normaliser().transform(X)
-        labels = list(self.predict(X)) if labels is None else list(labels)
-        learned = self.model_.explain(X, labels, top=top)
+        forms = Normaliser().transform(X)
+        labels = list(self.predict(forms)) if labels is None else list(labels)
+        learned = self.model_.explain(forms, labels, top=top)
         out = []
-        for hits, feats, label in zip(self._rules(X), learned, labels):
+        for hits, feats, label in zip(self._rules(forms), learned, labels):
             rules = [f"quy tắc: {h.split(':', 1)[1]}" for h in hits if h.split(":", 1)[0] == label]
             out.append((rules + feats)[: max(top, len(rules))])
         return out

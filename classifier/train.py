@@ -68,8 +68,12 @@ def read_corpus(paths: Sequence[Path], on_error: Callable[[str], None]) -> list[
     for file in files:
         if not file.exists():
             raise TrainingDataError(f"{file} does not exist")
-        examples += read_jsonl(file, lambda n, why, f=file: on_error(f"{f}:{n}: {why}"))
+        examples += read_jsonl(file, _prefixed(on_error, file))
     return examples
+
+
+def _prefixed(on_error: Callable[[str], None], file: Path) -> Callable[[int, str], None]:
+    return lambda number, why: on_error(f"{file}:{number}: {why}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,7 @@ def _authenticate(request: web.Request, settings: Settings) -> Principal | None:
         return None
     offered = header.removeprefix("Bearer ").strip()
     for key, principal in settings.api_keys.items():
-        if hmac.compare_digest(key, offered):
+        if hmac.compare_digest(key, offered) and isinstance(principal, Principal):
             return principal
     return None
 

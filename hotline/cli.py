@@ -15,6 +15,7 @@ from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
 import classifier.cli
+import intake.cli
 from hotline import indices, search_node
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
@@ -24,10 +25,30 @@ from hotline.web import create_app
 T = TypeVar("T")
 
 
+class Runtime:
+    """What every command gets: the settings, and a way to run async work with a checked ES client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def journal_path(self) -> Path:
+        """The intake journal's file."""
+        return self.settings.journal_path
+
+    def alias(self, name: str) -> str:
+        """The alias of index `name`."""
+        return self.settings.alias(name)
+
+    def run_with_es(self, work: Callable[[AsyncElasticsearch], Awaitable[T]]) -> T:
+        """Run `work` with a client for ES_URL; an unreachable cluster becomes a one-line error."""
+        return _with_es(self.settings, work)
+
+
 def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    return settings
+    runtime = ctx.obj
+    assert isinstance(runtime, Runtime)
+    return runtime.settings
 
 
 def _with_es(settings: Settings, work: Callable[[AsyncElasticsearch], Awaitable[T]]) -> T:
@@ -50,10 +71,10 @@ def _with_es(settings: Settings, work: Callable[[AsyncElasticsearch], Awaitable[
 def cli(ctx: click.Context) -> None:
     """Hotline 1022 and misinformation desk: intake, classification, search."""
     try:
-        ctx.obj = Settings.from_env()
+        ctx.obj = Runtime(Settings.from_env())
     except SettingsError as err:
         raise click.UsageError(str(err)) from err
-    configure_logging(ctx.obj.log_level)
+    configure_logging(ctx.obj.settings.log_level)
 
 
 @cli.command()
@@ -207,3 +228,5 @@ def index_migrate(ctx: click.Context, keep_old: bool) -> None:
 cli.add_command(classifier.cli.classify)
 cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
+cli.add_command(intake.cli.tickets_group)
+cli.add_command(intake.cli.journal_group)

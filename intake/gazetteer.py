@@ -54,7 +54,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-__all__ = ["District", "Gazetteer", "Landmark", "Place", "RISKY_NAMES", "UNACCENTED_RISKY_NAMES", "Ward"]
+__all__ = ["ELSEWHERE_NAMES", "District", "Gazetteer", "Landmark", "Place", "RISKY_NAMES", "UNACCENTED_RISKY_NAMES",
+           "Ward"]
 
 RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     # ordinary words, spelled exactly like the unit
@@ -70,7 +71,13 @@ RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     "Minh Tân": "a given name",
     "Minh Thạnh": "unaccented it reads Minh Thành / Minh Thanh, common given names",
     "Thanh Tuyền": "a given name (and a well-known singer)",
-    # well-known places elsewhere, Ho Chi Minh City above all: many callers live or work there
+    "Thanh An": "a given name",
+})
+"""Unit names that count only after a prefix or a locative word ("ở", "tại"), before the province name, or
+next to a district of theirs."""
+
+ELSEWHERE_NAMES: Final[Mapping[str, str]] = MappingProxyType({
+    # Ho Chi Minh City above all: many callers live or work there, or came from there
     "Tân Bình": "quận Tân Bình (HCMC); also repeated in the province",
     "Tân Định": "phường and chợ Tân Định (quận 1, HCMC); also repeated in the province",
     "Tân Hiệp": "Tân Hiệp (Kiên Giang, Hóc Môn, Biên Hòa); also repeated in the province",
@@ -84,7 +91,8 @@ RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     "Tân Thành": "former huyện Tân Thành (Bà Rịa-Vũng Tàu); unaccented also tán thành (to approve)",
     "Bạch Đằng": "a street in most towns, a river and its battles",
 })
-"""Unit names that count only after a prefix, a locative word, or next to a district of theirs."""
+"""Unit names better known as places elsewhere: they count only after a prefix, before the province name, or
+next to a district of theirs; "ở Phú Thọ" is the province."""
 
 UNACCENTED_RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     "Dĩ An": "di an: đi ăn (to go and eat)",
@@ -95,8 +103,16 @@ UNACCENTED_RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     "An Thái": "an thai: an thai (pregnancy-keeping medicine)",
     "Hội Nghĩa": "hoi nghia: hỏi nghĩa (to ask what something means)",
     "Đất Cuốc": "dat cuoc: đặt cược (to place a bet)",
+    "An Điền": "an dien: 'giáo án điện tử' (electronic lesson plan)",
+    "An Lập": "an lap: 'đồ án lập trình' (programming project)",
+    "Lai Hưng": "lai hung: lại hứng (to bear again)",
+    "Lái Thiêu": "lai thieu: lại thiếu (short of ... again)",
+    "Tân Mỹ": "tan my: tận Mỹ (all the way to America)",
+    "Thạnh Hội": "thanh hoi: thành hội (a city association)",
+    "An Long": "an long: ăn lông (in 'ăn lông ở lỗ')",
 })
-"""Unit names that need the same support as RISKY_NAMES when typed without diacritics."""
+"""Unit names that need the same support as RISKY_NAMES when typed without diacritics. So does any name typed
+bare in a text typed with diacritics, and the three names that have none (An Linh, An Long, Thanh An) there."""
 
 # Confidence of each rule in the module docstring.
 _WARD_IN_NAMED_DISTRICT: Final = 0.95
@@ -122,9 +138,12 @@ _WARD_PREFIXES: Final[Mapping[str, str]] = MappingProxyType({
 _DISTRICT_PREFIXES: Final = ("thành phố", "tp", "thị xã", "tx", "huyện")
 # Places below our units: the name that follows is a street's or a hamlet's.
 _BLOCKING_PREFIXES: Final = ("khu phố", "kp", "ấp", "thôn", "xóm", "tổ dân phố", "đường", "hẻm", "hxh")
-# Units that Bình Dương does not have, or another province: the name that follows is elsewhere, and so is a
-# ward named just before ("phường Tân Định, quận 1"), unless the province is ours ("tỉnh Bình Dương").
-_FOREIGN_PREFIXES: Final = ("quận", "q", "tỉnh")
+# Units that Bình Dương does not have, and the neighbours callers name most: the name that follows is
+# elsewhere, and so is a ward named just before ("phường Tân Định, quận 1"), unless the province is ours
+# ("tỉnh Bình Dương"). Thủ Đức and Biên Hòa are left out: they border our wards, which are named beside them.
+_FOREIGN_PREFIXES: Final = ("quận", "q", "tỉnh", *(f"q{number}" for number in range(1, 13)),
+                             "hồ chí minh", "tphcm", "hcm", "sài gòn", "đồng nai", "bình phước", "tây ninh",
+                             "long an", "hà nội")
 # After a surname the name is a person's ("Bộ trưởng Lê Vĩnh Tân"). Only surnames that are not also common
 # words once unaccented, and only when typed with their diacritics: "vo" is "vô" (to go in), "do" is "do".
 _SURNAMES: Final = ("nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "võ", "vũ", "đặng", "bùi",
@@ -133,8 +152,9 @@ _LOCATIVES: Final = ("ở", "tại", "thuộc", "về", "đến", "gần", "khu 
 # The province name vouches for the name next to it, as in an address ("Dĩ An, Bình Dương"); matching it
 # also keeps the "duong" of an unaccented "binh duong" from being read as "đường".
 _PROVINCE: Final = ("bình dương",)
-# Consumed without effect, so that "KCN VSIP" finds "VSIP".
-_FILLERS: Final = ("kcn", "khu công nghiệp", "khu cn")
+# Consumed without effect: "KCN VSIP" is "VSIP", and the "an" of "công an" (police, in every other complaint)
+# does not start An Thạnh, An Phú, An Bình...: "cong an thanh hoa" is the Thanh Hóa police.
+_FILLERS: Final = ("kcn", "khu công nghiệp", "khu cn", "công an")
 
 _WORD: Final = re.compile(r"[^\W_]+")
 _SEPARATORS: Final = re.compile(r"([\W_]+)")
@@ -204,7 +224,8 @@ class _Role(Enum):
 class _Risk(Enum):
     NONE = auto()
     UNACCENTED = auto()
-    ALWAYS = auto()
+    WORD = auto()
+    ELSEWHERE = auto()
 
 
 _AccentKey = tuple[str, str]
@@ -224,6 +245,7 @@ class _Lexeme:
     accents: tuple[_AccentKey, ...]
     targets: tuple[_Target, ...] = ()
     ward_kind: str | None = None
+    bare: bool = False  # a unit name spelled without diacritics, such as An Long: typing it proves nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +356,19 @@ class Gazetteer:
             index += size
         return mentions, foreign
 
+    def _prefix_inside(self, words: _Words, index: int, end: int) -> bool:
+        # "cong an thanh pho": a prefix that starts inside a name and runs past it wins over the name, or
+        # "an thanh" (An Thạnh) would swallow the "thanh" of "thanh pho".
+        folded = words.folded
+        for start in range(index + 1, end):
+            for size in self._lengths.get(folded[start], ()):
+                stop = start + size
+                if stop > end and stop <= len(folded):
+                    lexemes = self._table.get(" ".join(folded[start:stop]))
+                    if lexemes is not None and lexemes[0].role in _PREFIX_ROLES:
+                        return True
+        return False
+
     def _leaves_province(self, words: _Words, index: int, role: _Role) -> bool:
         following = self._match(words, index) if index < len(words.folded) else None
         if following is None:
@@ -354,13 +389,14 @@ class Gazetteer:
             if end > len(folded) or (size > 1 and any(words.breaks[index + 1:end])):
                 continue  # a name never runs across punctuation: "Châu Phú, An Giang" is not "Phú An"
             lexemes = self._table.get(folded[index] if size == 1 else " ".join(folded[index:end]))
-            if lexemes is None:
+            if lexemes is None or (size > 1 and lexemes[0].role is _Role.NAME and self._prefix_inside(
+                    words, index, end)):
                 continue
             span = words.tokens[index:end]
             keys = tuple(_accent_key(token) for token in span)
             exact = tuple(lexeme for lexeme in lexemes if lexeme.accents == keys)
             if exact:
-                return size, exact, True
+                return size, exact, not all(lexeme.bare for lexeme in exact)
             if all(token.isascii() for token in span):
                 return size, lexemes, False
         return None
@@ -405,7 +441,7 @@ class _Words:
     source: str  # `text` or its lower-case form, whichever `tokens` were cut from; same length as `text`
     tokens: list[str]
     folded: list[str]
-    breaks: list[bool]  # punctuation, not just a space or a hyphen, before each token
+    breaks: list[bool]  # punctuation or a line break, not just a space or a hyphen, before each token
     accented: bool  # the text is typed with diacritics
 
     @classmethod
@@ -418,7 +454,7 @@ class _Words:
         if parts and parts[0] == "":
             del parts[:2]
         tokens = parts[::2] if source is lowered else [token.lower() for token in parts[::2]]
-        breaks = [False, *(not (separator.isspace() or separator == "-") for separator in parts[1::2])]
+        breaks = [False, *(separator.strip(" \t") not in ("", "-") for separator in parts[1::2])]
         joined = " ".join(tokens)
         ascii_text = joined.isascii()
         folded = joined.split(" ") if ascii_text else joined.translate(_FOLD).split(" ")
@@ -466,13 +502,19 @@ def _supported(readings: Iterable[_Reading | None], *, accented: bool, foreign: 
         mention = reading.mention
         # A name typed bare inside a text typed with diacritics is two ordinary words more often than a
         # place: "Công an Long An" holds "an Long", not xã An Long.
-        risky = mention.risk is _Risk.ALWAYS or (
+        risky = mention.risk in (_Risk.WORD, _Risk.ELSEWHERE) or (
             not mention.exact and (mention.risk is _Risk.UNACCENTED or accented))
-        if (not risky or mention.prefix is not None or mention.vouched
+        supports = _PLACE_WORDS if mention.risk is _Risk.ELSEWHERE else _PLACE_AND_LOCATIVE_WORDS
+        if (not risky or mention.prefix in supports or mention.vouched
                 or (position > 0 and _pair(found[position - 1], reading))
                 or (position + 1 < len(found) and _pair(reading, found[position + 1]))):
             kept.append(reading)
     return kept
+
+
+_PREFIX_ROLES: Final = frozenset({_Role.WARD_PREFIX, _Role.DISTRICT_PREFIX, _Role.FOREIGN, _Role.BLOCK})
+_PLACE_WORDS: Final = frozenset({_Role.WARD_PREFIX, _Role.DISTRICT_PREFIX, _Role.PROVINCE})
+_PLACE_AND_LOCATIVE_WORDS: Final = _PLACE_WORDS | {_Role.LOCATIVE}
 
 
 def _pair(first: _Reading, second: _Reading) -> bool:
@@ -597,9 +639,12 @@ def _build_lexicon(districts: Sequence[District], unplaced: Sequence[Landmark],
         for phrase in (landmark.name, *landmark.aliases):
             add_function(phrase, _Role.FILLER)  # recognised, so that a shorter landmark does not match
 
+    unit_names = [district.name for district in districts] + [
+        ward.name for district in districts for ward in district.wards]
+    bare = {tuple(map(_accent_key, _words(name))) for name in unit_names if name.isascii()}
     grouped: dict[str, list[_Lexeme]] = {}
     for (key, accents), targets in names.items():
-        grouped.setdefault(key, []).append(_Lexeme(_Role.NAME, accents, tuple(targets)))
+        grouped.setdefault(key, []).append(_Lexeme(_Role.NAME, accents, tuple(targets), bare=accents in bare))
     for (key, accents), lexeme in functions.items():
         clash = grouped.setdefault(key, [])
         if clash and clash[0].role is not lexeme.role:
@@ -625,7 +670,8 @@ def _strip_district_prefix(phrase: str) -> str:
 
 _RISK_BY_KEY: Final[Mapping[str, _Risk]] = MappingProxyType({
     **{_fold(" ".join(_words(name))): _Risk.UNACCENTED for name in UNACCENTED_RISKY_NAMES},
-    **{_fold(" ".join(_words(name))): _Risk.ALWAYS for name in RISKY_NAMES},
+    **{_fold(" ".join(_words(name))): _Risk.WORD for name in RISKY_NAMES},
+    **{_fold(" ".join(_words(name))): _Risk.ELSEWHERE for name in ELSEWHERE_NAMES},
 })
 
 

@@ -29,9 +29,9 @@ class Classifier(Protocol):
 
     classes_: Any
 
-    def predict_proba(self, texts: Sequence[str]) -> Any: ...
+    def predict_proba(self, texts: Sequence[Any]) -> Any: ...
 
-    def explain(self, texts: Sequence[str], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]: ...
+    def explain(self, texts: Sequence[Any], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]: ...
 
 
 class Place(Protocol):
@@ -277,6 +277,12 @@ class IntakeService:
                                   lambda t: t.with_change(SYSTEM, action, self.clock()))
 
     # --- escalation ----------------------------------------------------------------------------
+    def _mark_escalated(self, ticket: Ticket) -> Ticket | None:
+        if ticket.escalated_at is not None:
+            return None
+        now = self.clock()
+        return ticket.with_change(SYSTEM, "escalated", now, escalated_at=now)
+
     async def escalate_overdue(self) -> list[str]:
         """SMS the on-call numbers about untaken emergencies past their SLA; record it on each ticket."""
         if not (self.on_call and self.messaging):
@@ -296,11 +302,14 @@ class IntakeService:
                 except Exception:  # one failing number must not stop the others
                     log.exception("escalation SMS for ticket %s to %s failed", ticket.id, mask_phone(number))
             if sent:
-                await self._upsert(ticket.id, lambda t=ticket: t, lambda t, s=sent: t.with_change(
-                    SYSTEM, "escalated", self.clock(), escalated_at=self.clock()) if t.escalated_at is None else None)
+                await self._upsert(ticket.id, _constant(ticket), self._mark_escalated)
                 done.append(ticket.id)
                 log.warning("ticket %s escalated to %d on-call numbers", ticket.id, len(sent))
         return done
+
+
+def _constant(ticket: Ticket) -> Callable[[], Ticket]:
+    return lambda: ticket
 
 
 def call_ticket_id(call_sid: str) -> str:

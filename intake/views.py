@@ -43,6 +43,11 @@ async def _journal(request: web.Request, kind: str, key: str, payload: dict[str,
     return appended.entry.payload
 
 
+async def _form(request: web.Request) -> dict[str, str]:
+    """The webhook's text fields (files, which Twilio never sends here, are ignored)."""
+    return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+
+
 def _twiml(body: str) -> web.Response:
     return web.Response(text=body, content_type=TWIML, charset="utf-8")
 
@@ -54,7 +59,7 @@ def _public(request: web.Request, path: str) -> str:
 @routes.post("/twilio/voice")
 async def post_voice(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A call arrives: journal it, greet, transcribe live and record."""
-    call = IncomingCall.from_form(await request.post(), utcnow())
+    call = IncomingCall.from_form(await _form(request), utcnow())
     await _journal(request, "call", f"call:{call.call_sid}",
                    {"call_sid": call.call_sid, "caller": call.caller, "received_at": call.received_at.isoformat()})
     cfg = request.app[keys.INTAKE_SETTINGS]
@@ -86,7 +91,7 @@ async def post_voice_done(request: web.Request) -> web.Response:
 @routes.post("/twilio/transcription")
 async def post_transcription(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A real-time transcription event; final segments are journaled."""
-    event = TranscriptEvent.from_form(await request.post(), utcnow())
+    event = TranscriptEvent.from_form(await _form(request), utcnow())
     if event.final and event.text:
         await _journal(request, "transcription", f"transcript:{event.call_sid}:{event.sequence}",
                        {"call_sid": event.call_sid, "sequence": event.sequence, "text": event.text,
@@ -97,7 +102,7 @@ async def post_transcription(request: web.Request) -> web.Response:
 @routes.post("/twilio/recording")
 async def post_recording(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A recording's status; a completed one is fetched and transcribed later."""
-    status = RecordingStatus.from_form(await request.post(), utcnow())
+    status = RecordingStatus.from_form(await _form(request), utcnow())
     await _journal(request, "recording", f"recording:{status.recording_sid}:{status.status}",
                    {"call_sid": status.call_sid, "recording_sid": status.recording_sid,
                     "recording_url": status.recording_url, "status": status.status,
@@ -108,7 +113,7 @@ async def post_recording(request: web.Request) -> web.Response:
 @routes.post("/twilio/sms")
 async def post_sms(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). An SMS joins the sender's open ticket of the last 24 h, or opens one."""
-    message = InboundMessage.from_form(await request.post(), utcnow())
+    message = InboundMessage.from_form(await _form(request), utcnow())
     ticket_id, number = sms_ticket_id(message.message_sid), ticket_number(sms_ticket_id(message.message_sid),
                                                                            message.received_at)
     try:

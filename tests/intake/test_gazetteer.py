@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.text import fold
-from intake.gazetteer import RISKY_NAMES, UNACCENTED_RISKY_NAMES, Gazetteer, Place
+from intake.gazetteer import ELSEWHERE_NAMES, RISKY_NAMES, UNACCENTED_RISKY_NAMES, Gazetteer, Place
 
 # No example database in the source tree (pytest runs with -p no:cacheprovider); a failure prints its example.
 PROPERTIES = settings(max_examples=300, deadline=None, database=None)
@@ -68,7 +68,7 @@ def test_units_file_is_canonical_unicode() -> None:
         assert tone_after_vowel not in text.lower()  # classic placement, as classifier.text.clean writes
 
 
-@pytest.mark.parametrize("name", sorted({*RISKY_NAMES, *UNACCENTED_RISKY_NAMES}))
+@pytest.mark.parametrize("name", sorted({*RISKY_NAMES, *ELSEWHERE_NAMES, *UNACCENTED_RISKY_NAMES}))
 def test_risky_names_are_unit_names(gazetteer: Gazetteer, name: str) -> None:
     names = {unit.name for district in gazetteer.districts for unit in (district, *district.wards)}
     assert name in names

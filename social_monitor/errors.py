@@ -1,0 +1,44 @@
+"""Errors of the social monitor; hotline/web.py maps them to HTTP by their class (see ERROR_STATUS there)."""
+from __future__ import annotations
+
+
+class SocialError(Exception):
+    """Base of every social-monitor error."""
+
+    code = "social_error"
+
+
+class InvalidPost(SocialError):
+    """A pushed or imported post is malformed (400)."""
+
+    code = "invalid_post"
+
+
+class InvalidClaim(SocialError):
+    """A claim update, known claim or list query is malformed, or asks for an impossible transition (400)."""
+
+    code = "invalid_claim"
+
+
+class ClaimNotFound(SocialError):
+    """No claim with that id (404)."""
+
+    code = "claim_not_found"
+
+
+class ClaimConflict(SocialError):
+    """The claim changed since the client read it (409)."""
+
+    code = "claim_conflict"
+
+
+class StoreUnavailable(SocialError):
+    """Elasticsearch did not answer; the caller retries later (the journal keeps the posts) (503)."""
+
+    code = "search_unavailable"
+
+
+class SourceFailed(SocialError):
+    """A source could not be read; the message is one line for the operators' source status page."""
+
+    code = "source_failed"
