@@ -1,4 +1,4 @@
-"""Generated Vietnamese hotline texts for benchmarks: phrases recombined, mixed lengths, with and without diacritics.
+"""Generated Vietnamese hotline texts: phrases recombined, mixed lengths, with and without diacritics.
 
 Nothing is read from disk: every text is built from the phrases below with a seeded `random.Random`, so two
 runs with the same seed benchmark the same texts. Lengths run from 3 to 80 words; about a third of the texts
@@ -13,50 +13,61 @@ from typing import Final
 from classifier.text import fold
 
 DISTRICTS: Final = ("Thủ Dầu Một", "Dĩ An", "Thuận An", "Tân Uyên", "Bến Cát", "Bàu Bàng", "Bắc Tân Uyên",
-                    "Dầu Tiếng", "Phú Giáo")
-WARDS: Final = ("phường Phú Hòa", "phường Hiệp Thành", "phường Đông Hòa", "phường Tân Đông Hiệp", "phường Lái Thiêu",
-                "phường An Phú", "phường Bình Chuẩn", "phường Mỹ Phước", "xã Lai Uyên", "thị trấn Dầu Tiếng",
-                "xã An Bình", "phường Uyên Hưng", "phường Thuận Giao", "phường Dĩ An", "xã Tân Bình")
+    "Dầu Tiếng", "Phú Giáo")
+WARDS: Final = ("phường Phú Hòa", "phường Hiệp Thành", "phường Đông Hòa", "phường Tân Đông Hiệp",
+    "phường Lái Thiêu", "phường An Phú", "phường Bình Chuẩn", "phường Mỹ Phước", "xã Lai Uyên",
+    "thị trấn Dầu Tiếng", "xã An Bình", "phường Uyên Hưng", "phường Thuận Giao", "phường Dĩ An",
+    "xã Tân Bình")
 URGENCIES: Final = ("emergency", "high", "normal")
 
-OPENERS: Final = (
-    "Alo cho em hỏi", "Xin chào tổng đài", "Dạ em chào anh chị", "Tôi muốn phản ánh", "Cho tôi hỏi chút",
-    "Chào đường dây nóng", "Em gọi để báo", "Nhờ tổng đài giúp đỡ", "Dạ cho hỏi", "Tôi xin phản ánh việc này",
-)
+OPENERS: Final = ("Alo cho em hỏi", "Xin chào tổng đài", "Dạ em chào anh chị", "Tôi muốn phản ánh",
+    "Cho tôi hỏi chút", "Chào đường dây nóng", "Em gọi để báo", "Nhờ tổng đài giúp đỡ", "Dạ cho hỏi",
+    "Tôi xin phản ánh việc này")
 PLACES: Final = ("ở {ward} {district}", "tại khu phố 3 {ward}", "nhà trọ đường số 5 {district}",
-                 "khu nhà trọ gần chợ {district}", "ấp 2 {ward} {district}", "chung cư ở {district}",
-                 "gần công ty giày da ở {district}", "hẻm 12 đường ĐT743 {ward}")
+    "khu nhà trọ gần chợ {district}", "ấp 2 {ward} {district}", "chung cư ở {district}",
+    "gần công ty giày da ở {district}", "hẻm 12 đường ĐT743 {ward}")
 TOPICS: Final[dict[str, tuple[str, ...]]] = {
     "medical": ("mẹ tôi sốt cao ba ngày rồi", "ông nội bị khó thở từ tối qua", "con tôi ho nhiều và mệt",
-                "người nhà đo SpO2 chỉ còn 90", "cần xe cấp cứu đưa đi bệnh viện", "bà ngoại bị tiểu đường cần thuốc",
-                "có người ngất xỉu trong phòng trọ", "trạm y tế không bắt máy", "F0 cách ly tại nhà cần bác sĩ tư vấn"),
-    "testing": ("khi nào khu phố được test nhanh", "xin kết quả xét nghiệm PCR của gia đình", "test nhanh dương tính rồi phải làm gì",
-                "đã lấy mẫu năm ngày chưa có kết quả", "công ty yêu cầu giấy xét nghiệm âm tính", "điểm xét nghiệm đông quá chờ lâu"),
-    "vaccination": ("khi nào được tiêm mũi hai", "đăng ký tiêm vắc xin mà chưa được gọi", "người già chưa được tiêm vaccine",
-                    "xin lịch tiêm cho công nhân", "tiêm xong bị sốt có sao không", "chưa có giấy xác nhận tiêm chủng"),
-    "quarantine": ("khu trọ bị phong tỏa mười ngày rồi", "hàng xóm là F1 nhưng vẫn ra ngoài", "khi nào được gỡ phong tỏa",
-                   "người từ vùng dịch về chưa khai báo", "cách ly tập trung thiếu nước uống", "F1 cách ly tại nhà được không"),
-    "food_supply": ("nhà hết gạo hai ngày rồi", "xin hỗ trợ thực phẩm cho công nhân", "đi chợ hộ mà không ai giao",
-                    "túi an sinh chưa tới khu trọ", "trẻ nhỏ cần sữa mà không mua được", "khu phong tỏa thiếu rau và thịt"),
-    "social_support": ("mất việc không có tiền trả tiền trọ", "xin gói hỗ trợ của nhà nước", "người lao động tự do chưa nhận tiền hỗ trợ",
-                       "chủ trọ không giảm tiền phòng", "gia đình khó khăn cần giúp đỡ", "danh sách hỗ trợ bỏ sót nhà tôi"),
+        "người nhà đo SpO2 chỉ còn 90", "cần xe cấp cứu đưa đi bệnh viện", "bà ngoại bị tiểu đường cần thuốc",
+        "có người ngất xỉu trong phòng trọ", "trạm y tế không bắt máy",
+        "F0 cách ly tại nhà cần bác sĩ tư vấn"),
+    "testing": ("khi nào khu phố được test nhanh", "xin kết quả xét nghiệm PCR của gia đình",
+        "test nhanh dương tính rồi phải làm gì", "đã lấy mẫu năm ngày chưa có kết quả",
+        "công ty yêu cầu giấy xét nghiệm âm tính", "điểm xét nghiệm đông quá chờ lâu"),
+    "vaccination": ("khi nào được tiêm mũi hai", "đăng ký tiêm vắc xin mà chưa được gọi",
+        "người già chưa được tiêm vaccine", "xin lịch tiêm cho công nhân", "tiêm xong bị sốt có sao không",
+        "chưa có giấy xác nhận tiêm chủng"),
+    "quarantine": ("khu trọ bị phong tỏa mười ngày rồi", "hàng xóm là F1 nhưng vẫn ra ngoài",
+        "khi nào được gỡ phong tỏa", "người từ vùng dịch về chưa khai báo",
+        "cách ly tập trung thiếu nước uống", "F1 cách ly tại nhà được không"),
+    "food_supply": ("nhà hết gạo hai ngày rồi", "xin hỗ trợ thực phẩm cho công nhân",
+        "đi chợ hộ mà không ai giao", "túi an sinh chưa tới khu trọ", "trẻ nhỏ cần sữa mà không mua được",
+        "khu phong tỏa thiếu rau và thịt"),
+    "social_support": ("mất việc không có tiền trả tiền trọ", "xin gói hỗ trợ của nhà nước",
+        "người lao động tự do chưa nhận tiền hỗ trợ", "chủ trọ không giảm tiền phòng",
+        "gia đình khó khăn cần giúp đỡ", "danh sách hỗ trợ bỏ sót nhà tôi"),
     "travel_permit": ("xin giấy đi đường để đi làm", "qua chốt kiểm soát cần giấy gì", "về quê có được không",
-                      "chở người thân đi bệnh viện có bị phạt không", "shipper có được đi qua chốt không", "giấy đi đường hết hạn rồi"),
+        "chở người thân đi bệnh viện có bị phạt không", "shipper có được đi qua chốt không",
+        "giấy đi đường hết hạn rồi"),
     "public_order": ("có nhóm người tụ tập nhậu giữa đêm", "hàng xóm đánh nhau ầm ĩ", "có người trộm xe máy",
-                     "quán vẫn mở cửa bán hàng ban đêm", "thanh niên đua xe ngoài đường", "có người tự tử trên cầu"),
+        "quán vẫn mở cửa bán hàng ban đêm", "thanh niên đua xe ngoài đường", "có người tự tử trên cầu"),
     "prices": ("rau bán giá gấp ba", "một ký thịt giá hai trăm nghìn", "tiệm thuốc bán khẩu trang giá cao",
-               "máy đo oxy bán giá cắt cổ", "đi chợ hộ thu phí quá cao", "gạo tăng giá từng ngày"),
-    "misinformation_report": ("trên Facebook nói uống nước lá xông khỏi bệnh", "tin nhắn bảo sắp phong tỏa toàn tỉnh có thật không",
-                              "nghe nói vắc xin gây vô sinh", "clip trên mạng nói bệnh viện hết chỗ", "có người đăng tin giả về số ca",
-                              "Zalo lan truyền thuốc chữa covid bằng tỏi"),
-    "other": ("cho hỏi số điện thoại của phường", "muốn góp ý về cách làm việc của tổ dân phố", "cảm ơn các anh chị tuyến đầu",
-              "đèn đường bị hư mấy tuần nay", "rác không ai thu gom", "xin địa chỉ nộp hồ sơ"),
+        "máy đo oxy bán giá cắt cổ", "đi chợ hộ thu phí quá cao", "gạo tăng giá từng ngày"),
+    "misinformation_report": ("trên Facebook nói uống nước lá xông khỏi bệnh",
+        "tin nhắn bảo sắp phong tỏa toàn tỉnh có thật không", "nghe nói vắc xin gây vô sinh",
+        "clip trên mạng nói bệnh viện hết chỗ", "có người đăng tin giả về số ca",
+        "Zalo lan truyền thuốc chữa covid bằng tỏi"),
+    "other": ("cho hỏi số điện thoại của phường", "muốn góp ý về cách làm việc của tổ dân phố",
+        "cảm ơn các anh chị tuyến đầu", "đèn đường bị hư mấy tuần nay", "rác không ai thu gom",
+        "xin địa chỉ nộp hồ sơ"),
 }
 CATEGORIES: Final = tuple(TOPICS)
 DETAILS: Final = ("mong các anh chị xem xét giải quyết sớm", "gia đình có hai người già và một em bé",
-                  "đã gọi nhiều lần mà không ai nghe máy", "tôi đang rất lo lắng", "nhờ cán bộ phường xuống kiểm tra",
+                  "đã gọi nhiều lần mà không ai nghe máy", "tôi đang rất lo lắng",
+                  "nhờ cán bộ phường xuống kiểm tra",
                   "việc này kéo dài mấy hôm nay rồi", "số điện thoại của tôi là 0912 345 678",
-                  "nhà có người đang mang thai", "xin hướng dẫn cụ thể giúp em", "mọi người trong khu đều bức xúc")
+                  "nhà có người đang mang thai", "xin hướng dẫn cụ thể giúp em",
+                  "mọi người trong khu đều bức xúc")
 CLOSINGS: Final = ("Cảm ơn nhiều!", "Xin cảm ơn.", "Mong phản hồi sớm.", "Gấp lắm ạ!!!", "Cảm ơn tổng đài ạ.")
 # Chat shorthand people really type; classifier.teencode expands these back.
 SHORTHAND: Final = {"không": "ko", "được": "dc", "gì": "j", "rồi": "r", "vậy": "v", "anh": "a", "em": "e",

@@ -21,7 +21,7 @@ def free_port() -> int:
 
 @contextmanager
 def search_node_url(es_url: str | None, *, heap: str = "1g") -> Iterator[str]:
-    """Yield `es_url` if given; otherwise start a fresh node in a temp dir on a free port and stop it after."""
+    """Yield `es_url` if given; else start a fresh node in a temp dir on a free port, and stop it after."""
     if es_url:
         yield es_url
         return

@@ -69,7 +69,8 @@ def machine_header(title: str = "hotline benchmarks") -> str:
             f"- Python {platform.python_version()} on {platform.system()} {platform.release()}\n"
             f"- OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n\n"
-            "The machine is shared and noisy: compare rows measured in the same run, not numbers across runs.\n")
+            "The machine is shared and noisy: compare rows measured in the same run, "
+            "not numbers across runs.\n")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -4,12 +4,15 @@ Every route must appear in ACCESS (a test enumerates the router to prove it); a 
 refused, never open. Three kinds of admission:
 - PUBLIC: health probes only;
 - TWILIO: webhooks, admitted only with a valid X-Twilio-Signature computed over the public URL;
-- a set of roles: the caller authenticates with `Authorization: Bearer <api key>` (keys from API_KEYS).
+- a set of roles: a browser signs in and carries a session cookie (unsafe methods also need the session's
+  CSRF token), or an integration sends `Authorization: Bearer <api key>` (keys from API_KEYS).
 """
 from __future__ import annotations
 
 import hmac
 import logging
+from datetime import datetime, timezone
+from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -17,6 +20,7 @@ from typing import Final
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from dashboards import keys as dashboard_keys
 from hotline import keys
 from hotline.settings import Settings
 
@@ -27,9 +31,21 @@ ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN})
 PUBLIC: Final = frozenset({"public"})
 TWILIO: Final = frozenset({"twilio"})
 
+ALL_ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN})
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
 ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/static"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): ALL_ROLES,
+    ("GET", "/"): ALL_ROLES,
+    ("GET", "/admin/users"): frozenset({ADMIN}),
+    ("POST", "/admin/users"): frozenset({ADMIN}),
+    ("POST", "/admin/users/{username}"): frozenset({ADMIN}),
+    ("GET", "/admin/audit"): frozenset({ADMIN}),
     ("POST", "/twilio/voice"): TWILIO,
     ("POST", "/twilio/voice/done"): TWILIO,
     ("POST", "/twilio/transcription"): TWILIO,
@@ -68,7 +84,26 @@ def _route_key(request: web.Request) -> tuple[str, str] | None:
     return (request.method, resource.canonical) if resource is not None else None
 
 
-def _authenticate(request: web.Request, settings: Settings) -> Principal | None:
+async def _session_principal(request: web.Request) -> Principal | None:
+    token = request.cookies.get(dashboard_keys.SESSION_COOKIE)
+    if not token:
+        return None
+    session = await request.app[dashboard_keys.SESSIONS].get(token, datetime.now(timezone.utc))
+    if session is None:
+        return None
+    request["csrf"] = session.csrf
+    return Principal(session.username, session.role)
+
+
+async def _csrf_ok(request: web.Request) -> bool:
+    expected = request.get("csrf", "")
+    offered = request.headers.get("X-CSRF-Token", "")
+    if not offered and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        offered = str((await request.post()).get("csrf_token", ""))
+    return bool(expected) and hmac.compare_digest(expected, offered)
+
+
+def _bearer_principal(request: web.Request, settings: Settings) -> Principal | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
@@ -113,11 +148,20 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
             log.warning("rejected unsigned or wrongly signed webhook %s from %s", request.path, request.remote)
             raise web.HTTPForbidden(text="invalid Twilio signature")
         return await handler(request)
-    principal = _authenticate(request, settings)
+    principal = _bearer_principal(request, settings)
+    via_cookie = principal is None
     if principal is None:
-        raise web.HTTPUnauthorized(text="authentication required", headers={"WWW-Authenticate": "Bearer"})
+        principal = await _session_principal(request)
+    if principal is None:
+        if request.path.startswith("/api/"):
+            raise web.HTTPUnauthorized(text="authentication required", headers={"WWW-Authenticate": "Bearer"})
+        raise web.HTTPSeeOther(f"/login?{urlencode({'next': request.path_qs})}")
     if principal.role not in admits:
         raise web.HTTPForbidden(text=f"role {principal.role} may not use this route")
+    # Cookies ride along on cross-site requests; API keys do not, so only cookie sessions need CSRF tokens.
+    if via_cookie and request.method not in SAFE_METHODS and not await _csrf_ok(request):
+        log.warning("refused %s %s by %s: missing or wrong CSRF token", request.method, request.path, principal.name)
+        raise web.HTTPForbidden(text="invalid CSRF token")
     # Domain views read plain strings, so they need not import the composition root.
     request["actor"], request["role"] = principal.name, principal.role
     return await handler(request)

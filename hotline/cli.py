@@ -15,6 +15,7 @@ from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
 import classifier.cli
+import dashboards.cli
 import intake.cli
 from hotline import indices, search_node
 from hotline.es import SearchUnavailable, check_reachable, make_es
@@ -230,3 +231,4 @@ cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
 cli.add_command(intake.cli.tickets_group)
 cli.add_command(intake.cli.journal_group)
+cli.add_command(dashboards.cli.users_group)

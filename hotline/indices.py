@@ -7,6 +7,7 @@ is a new VERSION plus `hotline index migrate`, which copies documents with scan 
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import Callable, Mapping
@@ -17,6 +18,9 @@ from typing import Any, Final
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch.helpers import async_bulk, async_scan
 
+import dashboards.audit_index
+import dashboards.sessions_index
+import dashboards.users_index
 import intake.index
 import social_monitor.index
 
@@ -64,7 +68,8 @@ class IndexSpec:
         return {"settings": settings, "mappings": copy.deepcopy(dict(self.mapping))}
 
 
-SPECS: Final = (IndexSpec.from_module(intake.index), IndexSpec.from_module(social_monitor.index))
+SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
+    intake.index, social_monitor.index, dashboards.users_index, dashboards.sessions_index, dashboards.audit_index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +122,8 @@ async def ensure(es: AsyncElasticsearch, spec: IndexSpec, prefix: str) -> IndexS
 
 
 async def ensure_all(es: AsyncElasticsearch, prefix: str) -> list[IndexState]:
-    """Ensure every domain index exists behind its alias."""
-    return [await ensure(es, spec, prefix) for spec in SPECS]
+    """Ensure every domain index exists behind its alias (concurrently: start-up waits on the slowest)."""
+    return list(await asyncio.gather(*(ensure(es, spec, prefix) for spec in SPECS)))
 
 
 @dataclass(frozen=True, slots=True)

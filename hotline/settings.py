@@ -72,6 +72,7 @@ class Settings:
     escalation_interval_s: int = 30
     asr_model_dir: str | None = None
     journal_max_backoff_s: float = 30.0
+    session_ttl_hours: int = 12
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +112,7 @@ class Settings:
             sla_normal_min=_int(env, "SLA_NORMAL_MINUTES", d.sla_normal_min),
             escalation_interval_s=_int(env, "ESCALATION_INTERVAL", d.escalation_interval_s),
             asr_model_dir=env.get("ASR_MODEL_DIR") or None,
+            session_ttl_hours=_int(env, "SESSION_TTL_HOURS", d.session_ttl_hours),
         )
 
     def alias(self, name: str) -> str:

@@ -8,14 +8,17 @@ from http import HTTPStatus
 from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
+import dashboards.views
 import intake.views
 from hotline import indices, keys
 from hotline.access import access_middleware
 from hotline.es import SearchUnavailable, es_ctx
+from hotline.dashboards_ctx import STATIC_DIR, dashboards_ctx, setup_templates
 from hotline.intake_ctx import intake_ctx
 from intake.errors import (IntakeError, InvalidSignature, InvalidTicket, InvalidWebhook, TicketConflict,
                            TicketNotFound)
 from intake.store import StoreUnavailable
+from dashboards.errors import DashboardError, InvalidUser, UserExists, UserNotFound
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response(error_body(exc.reason.lower().replace(" ", "_"), exc.text or exc.reason),
                                  status=exc.status, headers={k: v for k, v in exc.headers.items()
                                                              if k.lower() not in ("content-type", "content-length")})
-    except IntakeError as exc:
+    except (IntakeError, DashboardError) as exc:
         status = ERROR_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)
         if status >= 500:
             log.warning("%s on %s %s: %s", exc.code, request.method, request.path, type(exc).__name__)
@@ -59,6 +62,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
+    InvalidUser: HTTPStatus.BAD_REQUEST, UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT,
     InvalidWebhook: HTTPStatus.BAD_REQUEST, InvalidTicket: HTTPStatus.BAD_REQUEST,
     InvalidSignature: HTTPStatus.FORBIDDEN, TicketNotFound: HTTPStatus.NOT_FOUND,
     TicketConflict: HTTPStatus.CONFLICT, StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
@@ -96,7 +100,11 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware, access_middleware], client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.append(es_ctx)
+    app.cleanup_ctx.append(dashboards_ctx)
     app.cleanup_ctx.append(intake_ctx)
+    setup_templates(app)
     app.add_routes(routes)
     app.add_routes(intake.views.routes)
+    app.add_routes(dashboards.views.routes)
+    app.router.add_static("/static", STATIC_DIR, name="static")
     return app

@@ -8,23 +8,26 @@ How a text is read
 ------------------
 The text is split into word tokens, lower-cased and accent-folded (diacritics dropped, đ -> d). Names,
 prefixes and a few function words are looked up as folded n-grams, longest first, left to right, so
-"Chánh Phú Hòa" is never read as "Phú Hòa" and "Bắc Tân Uyên" never as "Tân Uyên". Folding alone would
-make "đi ăn" read "Dĩ An" and "minh họa" read "Minh Hòa", so a span typed *with* diacritics must also
-match the accented name (tone placement is ignored, and hỏi and ngã are taken as one tone, because
-southern speakers often confuse them in writing). A span typed without diacritics matches on its folded form.
+"Chánh Phú Hòa" is never read as "Phú Hòa" and "Bắc Tân Uyên" never as "Tân Uyên"; a name never runs
+across punctuation or a line break ("Châu Phú, An Giang" holds no "Phú An"). Folding alone would make
+"đi ăn" read "Dĩ An" and "minh họa" read "Minh Hòa", so a span typed *with* diacritics must match the
+accented name (tone placement is ignored, and hỏi and ngã count as one tone, because southern writers
+swap them). A span typed without diacritics matches on its folded form.
 
 A name right after a prefix is taken at its word: "phường", "p", "f", "xã", "thị trấn", "tt" make it a
 ward (or the ward of that name inside a district: "phường Dĩ An"); "thành phố", "tp", "thị xã", "tx",
-"huyện" make it a district, and a ward name after them is not one of ours ("huyện Tân Thành" is the
-old district of Bà Rịa-Vũng Tàu). "quận", "tỉnh", "khu phố", "kp", "ấp", "đường" and similar words mark
-a place that is not a unit here ("quận Tân Bình" in Ho Chi Minh City, "đường Bạch Đằng", "khu phố 3"),
-so the name after them is ignored.
+"huyện" make it a district, and a ward name after them is not one of ours ("huyện Tân Thành" is the old
+district of Bà Rịa-Vũng Tàu). After "khu phố", "kp", "ấp", "đường" and the like the name is a street's or
+a hamlet's ("đường Bạch Đằng"; "khu phố 3" names nothing), after a surname it is a person's ("Lê Vĩnh
+Tân"), and after "quận", "tỉnh" or a neighbouring province it is elsewhere; a ward named just before one of
+those is elsewhere too ("phường Tân Định, quận 1").
 
-Names that are also ordinary words, given names or well-known places elsewhere (`RISKY_NAMES`) count
-only with support: a prefix, a locative word just before ("ở", "tại", "thuộc", "về", "đến", "gần",
-"khu vực", "địa bàn"), or a district of theirs right next to them ("An Bình Phú Giáo"). Names whose
-*unaccented* spelling is an ordinary phrase (`UNACCENTED_RISKY_NAMES`: "di an" is "đi ăn") need the same
-support only when typed without diacritics.
+Some names count only with support. `RISKY_NAMES` (ordinary words, given names) need a prefix, a locative
+word just before ("ở", "tại", "thuộc", "về", "đến", "gần", "khu vực", "địa bàn"), the province name right
+after, or a district of theirs right next to them ("An Bình Phú Giáo"). `ELSEWHERE_NAMES` (better known as
+places outside the province) need the same, but a locative word is not enough: "ở Phú Thọ" is the province.
+`UNACCENTED_RISKY_NAMES` ("di an" is "đi ăn") need support when typed without diacritics, and so does any
+name typed bare inside a text that is otherwise typed with them ("Công an Long An" holds "an Long").
 
 Choosing one place
 ------------------
@@ -42,6 +45,7 @@ Choosing one place
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -54,8 +58,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-__all__ = ["ELSEWHERE_NAMES", "District", "Gazetteer", "Landmark", "Place", "RISKY_NAMES", "UNACCENTED_RISKY_NAMES",
-           "Ward"]
+__all__ = ["ELSEWHERE_NAMES", "District", "Gazetteer", "Landmark", "Place", "RISKY_NAMES",
+           "UNACCENTED_RISKY_NAMES", "Ward"]
 
 RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     # ordinary words, spelled exactly like the unit
@@ -111,8 +115,9 @@ UNACCENTED_RISKY_NAMES: Final[Mapping[str, str]] = MappingProxyType({
     "Thạnh Hội": "thanh hoi: thành hội (a city association)",
     "An Long": "an long: ăn lông (in 'ăn lông ở lỗ')",
 })
-"""Unit names that need the same support as RISKY_NAMES when typed without diacritics. So does any name typed
-bare in a text typed with diacritics, and the three names that have none (An Linh, An Long, Thanh An) there."""
+"""Unit names that need the same support as RISKY_NAMES when typed without diacritics. So does any name
+typed bare in a text typed with diacritics, and there, the names that have none (An Linh, An Long, Thanh
+An)."""
 
 # Confidence of each rule in the module docstring.
 _WARD_IN_NAMED_DISTRICT: Final = 0.95
@@ -144,8 +149,8 @@ _BLOCKING_PREFIXES: Final = ("khu phố", "kp", "ấp", "thôn", "xóm", "tổ d
 _FOREIGN_PREFIXES: Final = ("quận", "q", "tỉnh", *(f"q{number}" for number in range(1, 13)),
                              "hồ chí minh", "tphcm", "hcm", "sài gòn", "đồng nai", "bình phước", "tây ninh",
                              "long an", "hà nội")
-# After a surname the name is a person's ("Bộ trưởng Lê Vĩnh Tân"). Only surnames that are not also common
-# words once unaccented, and only when typed with their diacritics: "vo" is "vô" (to go in), "do" is "do".
+# After a surname the name is a person's ("Bộ trưởng Lê Vĩnh Tân"). Surnames count only when typed with
+# their diacritics: bare, "vo" is "vô" (to go in), "do" is "because" and "dang" is "đang".
 _SURNAMES: Final = ("nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "võ", "vũ", "đặng", "bùi",
                     "đỗ", "ngô", "trương", "đinh")
 _LOCATIVES: Final = ("ở", "tại", "thuộc", "về", "đến", "gần", "khu vực", "địa bàn")
@@ -287,8 +292,8 @@ class Gazetteer:
     def load(cls, path: str | PathLike[str] | None = None) -> Gazetteer:
         """Read a units file; by default the one bundled with the package (Bình Dương, 2024)."""
         if path is None:
-            text = (resources.files(__package__ or "intake").joinpath("data").joinpath("binh_duong_units.json")
-                    .read_text(encoding="utf-8"))
+            data = resources.files(__package__ or "intake").joinpath("data")
+            text = data.joinpath("binh_duong_units.json").read_text(encoding="utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
         return cls.from_json(json.loads(text))
@@ -326,9 +331,10 @@ class Gazetteer:
         foreign: set[int] = set()
         pending: _Lexeme | None = None
         pending_start = pending_end = -1
-        index, count = 0, len(words.folded)
+        folded, first_words = words.folded, self._lengths
+        index, count = 0, len(folded)
         while index < count:
-            found = self._match(words, index)
+            found = None if folded[index] not in first_words else self._match(words, index)
             if found is None:
                 index += 1
                 continue
@@ -350,8 +356,8 @@ class Gazetteer:
                 pending, pending_start, pending_end = lexemes[0], index, index + size
                 if role is _Role.PROVINCE and mentions and mentions[-1].end == index:
                     mentions[-1] = replace(mentions[-1], vouched=True)
-                if role in (_Role.DISTRICT_PREFIX, _Role.FOREIGN) and self._leaves_province(words, index + size,
-                                                                                           role):
+                if role in (_Role.DISTRICT_PREFIX, _Role.FOREIGN) and self._leaves_province(
+                        words, index + size, role):
                     foreign.add(index)
             index += size
         return mentions, foreign
@@ -386,12 +392,14 @@ class Gazetteer:
             return None
         for size in sizes:
             end = index + size
-            if end > len(folded) or (size > 1 and any(words.breaks[index + 1:end])):
-                continue  # a name never runs across punctuation: "Châu Phú, An Giang" is not "Phú An"
-            lexemes = self._table.get(folded[index] if size == 1 else " ".join(folded[index:end]))
-            if lexemes is None or (size > 1 and lexemes[0].role is _Role.NAME and self._prefix_inside(
-                    words, index, end)):
+            if end > len(folded):
                 continue
+            lexemes = self._table.get(folded[index] if size == 1 else " ".join(folded[index:end]))
+            if lexemes is None:
+                continue
+            if size > 1 and (words.crosses_break(index, end) or (
+                    lexemes[0].role is _Role.NAME and self._prefix_inside(words, index, end))):
+                continue  # never across punctuation: "Châu Phú, An Giang" holds no "Phú An"
             span = words.tokens[index:end]
             keys = tuple(_accent_key(token) for token in span)
             exact = tuple(lexeme for lexeme in lexemes if lexeme.accents == keys)
@@ -410,7 +418,8 @@ def _build_fold_table() -> dict[int, int | None]:
     # importing classifier.text loads pyvi's CRF model, which the gazetteer does not need.
     table: dict[int, int | None] = {code: None for code in range(0x0300, 0x0370)}
     for code in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)):
-        base = "".join(char for char in unicodedata.normalize("NFD", chr(code)) if not unicodedata.combining(char))
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        base = "".join(char for char in decomposed if not unicodedata.combining(char))
         if len(base) == 1 and base.isascii() and base.isalpha():
             table[code] = ord(base)
     table[ord("đ")], table[ord("Đ")] = ord("d"), ord("D")
@@ -438,40 +447,45 @@ class _Words:
     """The words of an NFC text: lower-cased `tokens`, their `folded` twins, and where they are in `text`."""
 
     text: str
-    source: str  # `text` or its lower-case form, whichever `tokens` were cut from; same length as `text`
+    parts: list[str]  # word, separator, word, ..., word: the text from its first word to its last
+    offset: int  # where the first word starts in `text`
     tokens: list[str]
     folded: list[str]
-    breaks: list[bool]  # punctuation or a line break, not just a space or a hyphen, before each token
     accented: bool  # the text is typed with diacritics
 
     @classmethod
     def split(cls, text: str) -> _Words:
         lowered = text.lower()
         source = lowered if len(lowered) == len(text) else text  # lower() lengthens a few letters (İ)
-        parts = _SEPARATORS.split(source)  # word, separator, word, ..., word; the outer words may be ""
+        parts = _SEPARATORS.split(source)  # the outer words may be ""
+        offset = 0
+        if len(parts) > 1 and parts[0] == "":
+            offset = len(parts[1])
+            del parts[:2]
         if parts[-1] == "":
             del parts[-2:]
-        if parts and parts[0] == "":
-            del parts[:2]
         tokens = parts[::2] if source is lowered else [token.lower() for token in parts[::2]]
-        breaks = [False, *(separator.strip(" \t") not in ("", "-") for separator in parts[1::2])]
         joined = " ".join(tokens)
         ascii_text = joined.isascii()
         folded = joined.split(" ") if ascii_text else joined.translate(_FOLD).split(" ")
         if len(folded) != len(tokens):  # a token of marks alone folds to nothing
             folded = [token.translate(_FOLD) for token in tokens]
-        accented = not ascii_text and (
-            sum(not token.isascii() for token in tokens) >= _ACCENTED_SHARE * sum(
-                not token.isdigit() for token in tokens))
-        return cls(text, source, tokens, folded, breaks, accented)
+        accented = not ascii_text and (len(tokens) - sum(map(str.isascii, tokens)) >= _ACCENTED_SHARE * (
+            len(tokens) - sum(map(str.isdigit, tokens))))
+        return cls(text, parts, offset, tokens, folded, accented)
+
+    def crosses_break(self, start: int, end: int) -> bool:
+        """Whether punctuation or a line break, not just spaces or a hyphen, separates tokens start..end-1."""
+        return any(separator != " " and separator.strip(" \t") not in ("", "-")
+                   for separator in self.parts[2 * start + 1:2 * end - 1:2])
 
     def quote(self, *mentions: _Mention) -> str:
         """The text of the mentions, from the first one's prefix to the last one's end."""
-        spans = [match.span() for match in _WORD.finditer(self.source)]
         ordered = sorted(mentions, key=lambda mention: mention.lead)
         if len(ordered) == 2 and _distance(ordered[0], ordered[1]) > 2:
             return " … ".join(self.quote(mention) for mention in ordered)
-        return self.text[spans[ordered[0].lead][0]:spans[ordered[-1].end - 1][1]]
+        ends = list(itertools.accumulate(map(len, self.parts[:2 * ordered[-1].end - 1]), initial=self.offset))
+        return self.text[ends[2 * ordered[0].lead]:ends[2 * ordered[-1].end - 1]]
 
 
 def _read(mention: _Mention) -> _Reading | None:
@@ -648,7 +662,8 @@ def _build_lexicon(districts: Sequence[District], unplaced: Sequence[Landmark],
     for (key, accents), lexeme in functions.items():
         clash = grouped.setdefault(key, [])
         if clash and clash[0].role is not lexeme.role:
-            raise ValueError(f"{key!r} is both a {clash[0].role.name.lower()} and a {lexeme.role.name.lower()}")
+            roles = clash[0].role.name.lower(), lexeme.role.name.lower()
+            raise ValueError(f"{key!r} is both a {roles[0]} and a {roles[1]}")
         clash.append(lexeme)
     table = {key: tuple(lexemes) for key, lexemes in grouped.items()}
     sizes: dict[str, set[int]] = {}

@@ -1,4 +1,4 @@
-"""The `posts` index: one document per monitored social-media or news post.
+"""The `posts` index: one document per monitored social-media or news post (and misinformation ticket).
 
 Text fields follow the same three analysed forms as tickets (see intake/index.py), produced in Python.
 """
@@ -10,6 +10,13 @@ NAME: Final = "posts"
 VERSION: Final = 1
 
 _KEYWORD: Final = {"type": "keyword"}
+
+FLAG: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {"kind": _KEYWORD, "message": {"type": "text", "index": False}, "score": {"type": "float"},
+                   "reasons": _KEYWORD, "known_claim_id": _KEYWORD, "verdict": _KEYWORD,
+                   "correction_url": {"type": "keyword", "index": False}, "growth": {"type": "float"}},
+}
 
 MAPPING: Final[dict[str, Any]] = {
     "dynamic": "strict",
@@ -24,14 +31,19 @@ MAPPING: Final[dict[str, Any]] = {
         "text": {"type": "text", "analyzer": "standard"},
         "text_segmented": {"type": "text", "analyzer": "whitespace"},
         "text_folded": {"type": "text", "analyzer": "standard"},
+        "transcript": {"type": "text", "index": False},
         "content_hash": _KEYWORD,
         "likes": {"type": "integer"},
         "comments": {"type": "integer"},
         "shares": {"type": "integer"},
         "misinformation_score": {"type": "float"},
+        "score_reasons": _KEYWORD,
         "claim_id": _KEYWORD,
-        "flag_reasons": _KEYWORD,
-        "review_state": _KEYWORD,
+        "known_claim_id": _KEYWORD,
+        "verdict": _KEYWORD,
+        "correction_url": {"type": "keyword", "index": False},
+        "flags": FLAG,
+        "duplicate_of": _KEYWORD,
     },
 }
 

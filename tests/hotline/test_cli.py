@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import AsyncElasticsearch
 
+from hotline import indices
 from hotline.cli import cli
 from hotline.settings import Settings
 
@@ -30,7 +31,7 @@ def test_index_create_then_status_reports_ok(settings: Settings, es: AsyncElasti
 
     assert created.exit_code == 0, created.output
     assert status.exit_code == 0, status.output
-    assert [s["alias"] for s in json.loads(status.output)] == [f"{unique_prefix}tickets", f"{unique_prefix}posts"]
+    assert [s["alias"] for s in json.loads(status.output)] == [f"{unique_prefix}{spec.name}" for spec in indices.SPECS]
 
 
 def test_index_status_exits_1_before_indices_exist(settings: Settings, es: AsyncElasticsearch, unique_prefix: str) -> None:
@@ -47,7 +48,7 @@ def test_index_migrate_on_current_indices_copies_nothing(settings: Settings, es:
     result = runner.invoke(cli, ["index", "migrate"], env=_env(settings, unique_prefix))
 
     assert result.exit_code == 0, result.output
-    assert [m["copied"] for m in json.loads(result.output)] == [0, 0]
+    assert [m["copied"] for m in json.loads(result.output)] == [0] * len(indices.SPECS)
 
 
 @pytest.mark.parametrize("command", [["run", "--port", "0"], ["index", "create"], ["index", "status"]])

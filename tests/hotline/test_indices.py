@@ -101,7 +101,8 @@ async def test_failed_migration_deletes_half_built_index_and_keeps_alias(
 async def test_domain_indices_are_created_with_vietnamese_fields(es: AsyncElasticsearch, unique_prefix: str) -> None:
     states = await indices.ensure_all(es, unique_prefix)
 
-    assert [s.alias for s in states] == [f"{unique_prefix}tickets", f"{unique_prefix}posts"]
+    assert [s.alias for s in states] == [f"{unique_prefix}{spec.name}" for spec in indices.SPECS]
+    assert {"tickets", "posts", "users", "sessions", "audit"} <= {spec.name for spec in indices.SPECS}
     mapping = (await es.indices.get_mapping(index=f"{unique_prefix}tickets"))[f"{unique_prefix}tickets-v1"]
     props = mapping["mappings"]["properties"]
     assert props["text_segmented"]["analyzer"] == "whitespace"

@@ -1,0 +1,77 @@
+"""Users, their password hashes (argon2id), and their store."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from dashboards.errors import InvalidUser
+
+ROLES: Final = ("operator", "comms", "leader", "admin")
+USERNAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD: Final = 10
+_HASHER: Final = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verifying against this keeps the time of a login for an unknown user equal to a known one's.
+_DUMMY_HASH: Final = _HASHER.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password that meets the length rule."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidUser(f"mật khẩu cần ít nhất {MIN_PASSWORD} ký tự")
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if `password` matches; constant work whether or not the user exists."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """Someone who signs in."""
+
+    username: str
+    display_name: str
+    role: str
+    password_hash: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def new(cls, username: str, role: str, password: str, now: datetime, display_name: str = "") -> User:
+        """Validate and build a new user."""
+        username = username.strip().lower()
+        if not USERNAME.match(username):
+            raise InvalidUser("tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (2–40 ký tự)")
+        if role not in ROLES:
+            raise InvalidUser(f"vai trò phải là một trong: {', '.join(ROLES)}")
+        return cls(username, display_name.strip() or username, role, hash_password(password), True, now, now)
+
+    def as_doc(self) -> dict[str, Any]:
+        """The stored document."""
+        return {"username": self.username, "display_name": self.display_name, "role": self.role,
+                "password_hash": self.password_hash, "active": self.active,
+                "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat()}
+
+    def as_public(self) -> dict[str, Any]:
+        """What the audit log and the admin page may show (never the hash)."""
+        return {"username": self.username, "display_name": self.display_name, "role": self.role,
+                "active": self.active}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> User:
+        """Rebuild from the stored document."""
+        return cls(doc["username"], doc["display_name"], doc["role"], doc["password_hash"], doc["active"],
+                   datetime.fromisoformat(doc["created_at"]), datetime.fromisoformat(doc["updated_at"]))
+
+    def with_password(self, password: str, now: datetime) -> User:
+        """A copy with a new password."""
+        return replace(self, password_hash=hash_password(password), updated_at=now)

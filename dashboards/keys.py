@@ -1,0 +1,26 @@
+"""Typed application keys of the dashboards domain; set by the composition root."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from aiohttp import web
+
+from dashboards.store import AuditStore, SessionStore, UserStore
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """How session cookies are issued."""
+
+    ttl: timedelta
+    secure_cookie: bool
+
+
+USERS: Final = web.AppKey("users", UserStore)
+SESSIONS: Final = web.AppKey("sessions", SessionStore)
+AUDIT: Final = web.AppKey("audit", AuditStore)
+SESSION_CONFIG: Final = web.AppKey("session_config", SessionConfig)
+SESSION_COOKIE: Final = "hotline_session"
+LOGIN_CSRF_COOKIE: Final = "hotline_login_csrf"

@@ -1,0 +1,151 @@
+"""Sign-in, sign-out, the landing page and user administration (server-rendered, Vietnamese)."""
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any, Final
+from urllib.parse import urlencode, urlsplit
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from dashboards import keys, service
+from dashboards.accounts import ROLES
+from dashboards.errors import DashboardError
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/trends", "admin": "/admin/users"}
+ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
+                     "admin": "Quản trị"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
+    """What every template needs: who is signed in and the CSRF token for its forms."""
+    return {"actor": request.get("actor"), "role": request.get("role"), "csrf": request.get("csrf", ""),
+            "role_names": ROLE_NAMES, **extra}
+
+
+def _safe_next(raw: str | None) -> str:
+    # Only same-site paths: an open redirect after sign-in would be a phishing aid.
+    if not raw or not raw.startswith("/") or raw.startswith("//") or urlsplit(raw).netloc:
+        return "/"
+    return raw
+
+
+@routes.get("/login")
+async def get_login(request: web.Request) -> web.Response:
+    """Roles: public. The sign-in form, with a double-submit CSRF token."""
+    token = secrets.token_urlsafe(24)
+    response = aiohttp_jinja2.render_template("login.html", request, page_context(
+        request, login_csrf=token, next=_safe_next(request.query.get("next")), error=None))
+    response.set_cookie(keys.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login",
+                        secure=request.app[keys.SESSION_CONFIG].secure_cookie)
+    return response
+
+
+@routes.post("/login")
+async def post_login(request: web.Request) -> web.StreamResponse:
+    """Roles: public. Check the password; on success open a session and go to the user's page."""
+    form = await request.post()
+    cookie_token = request.cookies.get(keys.LOGIN_CSRF_COOKIE, "")
+    form_token = str(form.get("login_csrf", ""))
+    if not cookie_token or not hmac.compare_digest(cookie_token, form_token):
+        raise web.HTTPForbidden(text="invalid CSRF token")
+    user = await service.authenticate(str(form.get("username", "")), str(form.get("password", "")),
+                                      users=request.app[keys.USERS])
+    if user is None:
+        log.info("failed sign-in from %s", request.remote)
+        response = aiohttp_jinja2.render_template("login.html", request, page_context(
+            request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
+            error="Tên đăng nhập hoặc mật khẩu không đúng."), status=HTTPStatus.UNAUTHORIZED)
+        return response
+    config = request.app[keys.SESSION_CONFIG]
+    token, _ = await request.app[keys.SESSIONS].create(user, _now(), config.ttl)
+    target = _safe_next(str(form.get("next", ""))) or "/"
+    response = web.HTTPSeeOther(target if target != "/" else HOME_OF_ROLE[user.role])
+    response.set_cookie(keys.SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=config.secure_cookie,
+                        max_age=int(config.ttl.total_seconds()), path="/")
+    response.del_cookie(keys.LOGIN_CSRF_COOKIE, path="/login")
+    log.info("user %s signed in", user.username)
+    raise response
+
+
+@routes.post("/logout")
+async def post_logout(request: web.Request) -> web.StreamResponse:
+    """Roles: operator, comms, leader, admin. End this session."""
+    token = request.cookies.get(keys.SESSION_COOKIE)
+    if token:
+        await request.app[keys.SESSIONS].delete(token)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(keys.SESSION_COOKIE, path="/")
+    raise response
+
+
+@routes.get("/")
+async def get_home(request: web.Request) -> web.StreamResponse:
+    """Roles: operator, comms, leader, admin. Send each role to its own page."""
+    raise web.HTTPSeeOther(HOME_OF_ROLE[str(request["role"])])
+
+
+@routes.get("/admin/users")
+@aiohttp_jinja2.template("admin_users.html")
+async def get_admin_users(request: web.Request) -> dict[str, Any]:
+    """Roles: admin. The list of users and the form to add one."""
+    return page_context(request, users=await request.app[keys.USERS].all(), roles=ROLES,
+                        message=request.query.get("message"), error=request.query.get("error"))
+
+
+def _back(message: str | None = None, error: str | None = None) -> web.HTTPSeeOther:
+    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
+    return web.HTTPSeeOther("/admin/users" + (f"?{query}" if query else ""))
+
+
+@routes.post("/admin/users")
+async def post_admin_users(request: web.Request) -> web.StreamResponse:
+    """Roles: admin. Add a user."""
+    form = await request.post()
+    try:
+        user = await service.add_user(str(form.get("username", "")), str(form.get("role", "")),
+                                      str(form.get("password", "")), str(form.get("display_name", "")),
+                                      actor=request["actor"], now=_now(), users=request.app[keys.USERS],
+                                      audit=request.app[keys.AUDIT])
+    except DashboardError as err:
+        raise _back(error=str(err)) from err
+    raise _back(message=f"Đã thêm người dùng {user.username}.")
+
+
+@routes.post("/admin/users/{username}")
+async def post_admin_user(request: web.Request) -> web.StreamResponse:
+    """Roles: admin. Change a user's role, activity or password."""
+    form = await request.post()
+    username = request.match_info["username"]
+    app = request.app
+    try:
+        if form.get("password"):
+            await service.reset_password(username, str(form["password"]), actor=request["actor"], now=_now(),
+                                         users=app[keys.USERS], sessions=app[keys.SESSIONS], audit=app[keys.AUDIT])
+        active = {"yes": True, "no": False}.get(str(form.get("active", "")))
+        await service.update_user(username, role=str(form.get("role") or "") or None, active=active,
+                                  display_name=str(form.get("display_name") or "") or None, actor=request["actor"],
+                                  now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
+                                  audit=app[keys.AUDIT])
+    except DashboardError as err:
+        raise _back(error=str(err)) from err
+    raise _back(message=f"Đã cập nhật {username}.")
+
+
+@routes.get("/admin/audit")
+@aiohttp_jinja2.template("audit.html")
+async def get_admin_audit(request: web.Request) -> dict[str, Any]:
+    """Roles: admin. The audit trail, newest first."""
+    kind = request.query.get("type") or None
+    return page_context(request, entries=await request.app[keys.AUDIT].recent(200, kind), kind=kind)

@@ -1,0 +1,48 @@
+"""Wires the dashboards domain: stores for users, sessions and audit; Jinja2 templates."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+import dashboards
+from dashboards import keys as dashboard_keys
+from dashboards.store import AuditStore, SessionStore, UserStore
+from hotline import keys
+
+TEMPLATES_DIR: Final = Path(dashboards.__file__).resolve().parent / "templates"
+STATIC_DIR: Final = Path(dashboards.__file__).resolve().parent / "static"
+LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_time(value: datetime | str | None) -> str:
+    """Show a stored UTC time as Vietnamese local time, dd/mm/yyyy HH:MM."""
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def setup_templates(app: web.Application) -> None:
+    """Jinja2 with autoescaping; templates live in dashboards/templates."""
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    env.filters["local_time"] = local_time
+
+
+async def dashboards_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Stores over the shared client; nothing to close of their own."""
+    settings = app[keys.SETTINGS]
+    es = app[keys.ES]
+    app[dashboard_keys.USERS] = UserStore(es, settings.alias("users"))
+    app[dashboard_keys.SESSIONS] = SessionStore(es, settings.alias("sessions"))
+    app[dashboard_keys.AUDIT] = AuditStore(es, settings.alias("audit"))
+    app[dashboard_keys.SESSION_CONFIG] = dashboard_keys.SessionConfig(
+        ttl=timedelta(hours=settings.session_ttl_hours),
+        secure_cookie=settings.public_base_url.startswith("https://"))
+    yield

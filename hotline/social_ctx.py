@@ -1,0 +1,133 @@
+"""Wires the social monitor into the app (and the CLI): model, journal, collectors, scheduler, worker."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+from elasticsearch import AsyncElasticsearch
+
+import social_monitor.claims_index
+import social_monitor.index
+import social_monitor.known_claims_index
+from hotline import indices, keys
+from hotline.es import check_reachable, make_es
+from hotline.settings import Settings
+from models import registry
+from social_monitor import keys as social_keys
+from social_monitor.clustering import FlagPolicy
+from social_monitor.collectors import (Collector, FacebookCollector, RssCollector, TicketCollector,
+                                       parse_sources)
+from social_monitor.journal import PostJournal
+from social_monitor.scheduler import CollectorScheduler
+from social_monitor.scoring import MisinformationScorer, Scorer
+from social_monitor.service import SocialService
+from social_monitor.store import SocialStore
+from social_monitor.worker import IngestWorker
+
+log = logging.getLogger(__name__)
+
+SPECS: Final = tuple(indices.IndexSpec.from_module(m) for m in (
+    social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index))
+MAX_MEDIA_BYTES: Final = 50 * 1024 * 1024
+
+
+def _setting(settings: Settings, name: str, default: Any) -> Any:
+    # TODO(issue 5): read the attributes directly once Settings has the social-monitor fields.
+    return getattr(settings, name, default)
+
+
+async def _scorer(settings: Settings) -> Scorer | None:
+    ref = _setting(settings, "misinformation_model", "misinformation")
+    try:
+        model = await asyncio.to_thread(registry.load, ref)
+    except registry.ModelNotFound:
+        log.error("no misinformation model %r: posts are grouped and matched but not scored", ref)
+        return None
+    return MisinformationScorer(model)
+
+
+def _speech(settings: Settings) -> Any:
+    if not settings.asr_model_dir:
+        return None
+    from intake.speech import make_engine  # the same engine as hotline recordings; wired here, not imported there
+    return make_engine(settings.asr_model_dir)
+
+
+def _media_fetcher(session: aiohttp.ClientSession) -> Any:
+    async def fetch(url: str) -> tuple[bytes, str]:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=120)) as resp:
+            resp.raise_for_status()
+            if (resp.content_length or 0) > MAX_MEDIA_BYTES:
+                raise ValueError(f"attachment larger than {MAX_MEDIA_BYTES} bytes")
+            return await resp.content.read(MAX_MEDIA_BYTES), resp.content_type
+    return fetch
+
+
+def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | None, *, speech: Any = None,
+                 session: aiohttp.ClientSession | None = None) -> SocialService:
+    """The service with every dependency the settings describe."""
+    policy = FlagPolicy(score_threshold=float(_setting(settings, "misinformation_threshold", 0.8)),
+                        growth_min_mentions=int(_setting(settings, "claim_growth_min_mentions", 10)),
+                        growth_ratio=float(_setting(settings, "claim_growth_ratio", 3.0)))
+    return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
+                         fetch_media=_media_fetcher(session) if session is not None else None)
+
+
+def make_collectors(settings: Settings, session: aiohttp.ClientSession, store: SocialStore) -> list[Collector]:
+    """One collector per configured source, plus the hotline's misinformation tickets."""
+    interval = float(_setting(settings, "social_poll_interval_s", 300))
+    collectors: list[Collector] = [
+        RssCollector(s.name, s.target, session, interval_s=s.interval_s)
+        for s in parse_sources(_setting(settings, "social_feeds", ""), default_interval_s=interval)]
+    collectors += [
+        FacebookCollector(s.name, s.target, session, access_token=_setting(settings, "facebook_access_token", ""),
+                          graph_base=_setting(settings, "facebook_graph_base", "https://graph.facebook.com/v19.0"),
+                          interval_s=s.interval_s)
+        for s in parse_sources(_setting(settings, "facebook_feeds", ""), default_interval_s=interval)]
+    collectors.append(TicketCollector(store, interval_s=float(_setting(settings, "social_tickets_interval_s", 60))))
+    return collectors
+
+
+async def social_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
+    settings, es = app[keys.SETTINGS], app[keys.ES]
+    for spec in SPECS:  # already done by es_ctx once SPECS in hotline/indices.py lists them; cheap when so
+        await indices.ensure(es, spec, settings.index_prefix)
+    scorer, speech = await asyncio.gather(_scorer(settings), asyncio.to_thread(_speech, settings))
+    session = aiohttp.ClientSession()
+    service = make_service(settings, es, scorer, speech=speech, session=session)
+    journal = PostJournal(settings.data_dir / "social.sqlite3")
+    worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
+    scheduler = CollectorScheduler(journal, make_collectors(settings, session, service.store), on_accept=worker.notify,
+                                   max_backoff_s=float(_setting(settings, "social_max_backoff_s", 3600)))
+    app[social_keys.CONFIG] = social_keys.SocialConfig(
+        claimreview_publisher=_setting(settings, "claimreview_publisher", "Đường dây nóng 1022"))
+    app[social_keys.JOURNAL], app[social_keys.WORKER], app[social_keys.SCHEDULER] = journal, worker, scheduler
+    app[social_keys.STORE], app[social_keys.SERVICE] = service.store, service
+    tasks = [asyncio.create_task(worker.run(), name="social-ingest"), *scheduler.start()]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await session.close()
+    journal.close()
+
+
+@contextlib.asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[SocialService]:
+    """The service for the CLI: a checked client, the indices, the model; closed on exit."""
+    es = make_es(settings)
+    try:
+        await check_reachable(es, settings.es_url or "")
+        for spec in SPECS:
+            await indices.ensure(es, spec, settings.index_prefix)
+        yield make_service(settings, es, await _scorer(settings))
+    finally:
+        await es.close()

@@ -1,0 +1,144 @@
+"""Pure builders of the social monitor's queries: inputs in, Elasticsearch request bodies out."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+MISINFORMATION_CATEGORY: Final = "misinformation_report"
+MAX_CANDIDATES: Final = 1000
+
+
+class ClaimSort(StrEnum):
+    """Orders the claim list offers."""
+
+    GROWTH = "growth"
+    REACH = "reach"
+    RECENT = "recent"
+
+
+CLAIM_SORTS: Final[dict[ClaimSort, list[Any]]] = {
+    ClaimSort.GROWTH: [{"growth_24h": "desc"}, {"mentions_24h": "desc"}, {"last_seen": "desc"}],
+    ClaimSort.REACH: [{"reach": "desc"}, {"mention_count": "desc"}],
+    ClaimSort.RECENT: [{"last_seen": "desc"}],
+}
+
+
+def _text_query(folded: str, segmented: str) -> dict[str, Any]:
+    # Folded text matches what people type without diacritics; segmented words reward the exact wording.
+    return {"bool": {"should": [
+        {"match": {"text_folded": {"query": folded, "operator": "and"}}},
+        {"match": {"text_segmented": {"query": segmented, "boost": 2}}},
+        {"match_phrase": {"text_folded": {"query": folded, "boost": 3}}},
+    ], "minimum_should_match": 1}}
+
+
+@dataclass(frozen=True, slots=True)
+class PostSearch:
+    """What a caller of `GET /api/posts` asked for, already validated and normalised."""
+
+    q_folded: str | None = None
+    q_segmented: str | None = None
+    source: tuple[str, ...] = ()
+    claim_id: str | None = None
+    flagged: bool | None = None
+    min_score: float | None = None
+    duplicates: bool = False
+    page: int = 1
+    size: int = 20
+
+
+def build_post_search(search: PostSearch) -> dict[str, Any]:
+    """The search request body for the post list."""
+    filters: list[dict[str, Any]] = []
+    if search.source:
+        filters.append({"terms": {"source": list(search.source)}})
+    if search.claim_id:
+        filters.append({"term": {"claim_id": search.claim_id}})
+    if search.min_score is not None:
+        filters.append({"range": {"misinformation_score": {"gte": search.min_score}}})
+    # Exact copies are listed only when asked for: the first post stands for them, the claim counts them.
+    must_not: list[dict[str, Any]] = [] if search.duplicates else [{"exists": {"field": "duplicate_of"}}]
+    if search.flagged is True:
+        filters.append({"exists": {"field": "flags.kind"}})
+    elif search.flagged is False:
+        must_not.append({"exists": {"field": "flags.kind"}})
+    must = [_text_query(search.q_folded, search.q_segmented or search.q_folded)] if search.q_folded else []
+    sort: list[Any] = (["_score"] if must else []) + [{"collected_at": "desc"}]
+    return {"query": {"bool": {"filter": filters, "must": must or [{"match_all": {}}], "must_not": must_not}},
+            "sort": sort, "from": (search.page - 1) * search.size, "size": search.size, "track_total_hits": True}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimSearch:
+    """What a caller of `GET /api/claims` asked for, already validated and normalised."""
+
+    q_folded: str | None = None
+    q_segmented: str | None = None
+    state: tuple[str, ...] = ()
+    verdict: tuple[str, ...] = ()
+    flagged: bool | None = None
+    sort: ClaimSort = ClaimSort.GROWTH
+    page: int = 1
+    size: int = 20
+
+
+def build_claim_search(search: ClaimSearch) -> dict[str, Any]:
+    """The search request body for the claim list (the review queue when filtered by state)."""
+    filters: list[dict[str, Any]] = []
+    for name in ("state", "verdict"):
+        values = getattr(search, name)
+        if values:
+            filters.append({"terms": {name: list(values)}})
+    must_not: list[dict[str, Any]] = []
+    if search.flagged is True:
+        filters.append({"exists": {"field": "flags.kind"}})
+    elif search.flagged is False:
+        must_not.append({"exists": {"field": "flags.kind"}})
+    must = [_text_query(search.q_folded, search.q_segmented or search.q_folded)] if search.q_folded else []
+    return {"query": {"bool": {"filter": filters, "must": must or [{"match_all": {}}], "must_not": must_not}},
+            "sort": CLAIM_SORTS[search.sort], "from": (search.page - 1) * search.size, "size": search.size,
+            "track_total_hits": True, "_source": {"excludes": ["signatures", "lsh_bands"]}}
+
+
+def build_candidate_claims(bands: Sequence[str]) -> dict[str, Any]:
+    """Claims sharing at least one LSH band key with the batch: the only ones a post can join."""
+    return {"query": {"bool": {"filter": [{"terms": {"lsh_bands": list(dict.fromkeys(bands))}}]}},
+            "size": MAX_CANDIDATES, "seq_no_primary_term": True}
+
+
+def build_posts_by_hash(hashes: Sequence[str]) -> dict[str, Any]:
+    """Posts already indexed with one of these content hashes (exact copies, whatever the source)."""
+    unique = list(dict.fromkeys(hashes))
+    return {"query": {"bool": {"filter": [{"terms": {"content_hash": unique}}],
+                               "must_not": [{"exists": {"field": "duplicate_of"}}]}},
+            "size": len(unique), "_source": ["id", "content_hash", "claim_id"],
+            "collapse": {"field": "content_hash"}}
+
+
+def build_all_known_claims(size: int = 10_000) -> dict[str, Any]:
+    """The whole registry (hundreds of entries, matched in memory)."""
+    return {"query": {"match_all": {}}, "sort": [{"recorded_at": "asc"}], "size": size}
+
+
+def build_known_claim_list(page: int, size: int) -> dict[str, Any]:
+    """A page of the registry, newest first."""
+    return {"query": {"match_all": {}}, "sort": [{"recorded_at": "desc"}], "from": (page - 1) * size,
+            "size": size, "track_total_hits": True}
+
+
+def build_claims_like(folded: str, size: int = 200) -> dict[str, Any]:
+    """Existing claims that may repeat a newly registered known claim (verified in Python afterwards)."""
+    return {"query": {"match": {"text_folded": {"query": folded, "minimum_should_match": "50%"}}},
+            "size": size, "seq_no_primary_term": True}
+
+
+def build_misinformation_tickets(since: datetime | None, size: int = 200) -> dict[str, Any]:
+    """Hotline tickets of category misinformation_report created after `since`, oldest first (a cursor)."""
+    filters: list[dict[str, Any]] = [{"term": {"category": MISINFORMATION_CATEGORY}}]
+    if since is not None:
+        filters.append({"range": {"created_at": {"gt": since.isoformat()}}})
+    return {"query": {"bool": {"filter": filters}}, "sort": [{"created_at": "asc"}, {"id": "asc"}], "size": size,
+            "_source": ["id", "text", "created_at"]}

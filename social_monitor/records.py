@@ -1,0 +1,253 @@
+"""Typed records of collected posts: what a source hands over (RawPost) and what is indexed (Post)."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any, Final
+
+from social_monitor.errors import InvalidPost
+
+MAX_TEXT: Final = 20_000
+VIETNAM: Final = timezone(timedelta(hours=7))
+"""Exports from Zalo and partner tools often carry local times without an offset: they mean Vietnam time."""
+MEDIA_KINDS: Final = frozenset({"audio", "video"})
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; every stored time is UTC."""
+    return datetime.now(timezone.utc)
+
+
+def parse_time(value: Any, name: str) -> datetime | None:
+    """ISO 8601 (or a Unix timestamp) -> aware datetime; a time without offset is Vietnam time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if not isinstance(value, str):
+        raise InvalidPost(f"'{name}' must be an ISO 8601 date-time")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as err:
+        raise InvalidPost(f"'{name}' must be an ISO 8601 date-time, got {value[:40]!r}") from err
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
+
+
+def _count(data: Mapping[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidPost(f"'{name}' must be a whole number >= 0")
+    return value
+
+
+def _text(data: Mapping[str, Any], name: str, *, max_len: int = 500) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > max_len:
+        raise InvalidPost(f"'{name}' must be a string of at most {max_len} characters")
+    return str(value).strip() or None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A media file attached to a post; audio and video are transcribed when a speech engine is configured."""
+
+    kind: str
+    url: str
+
+    @property
+    def is_media(self) -> bool:
+        """Whether the attachment has speech in it worth transcribing."""
+        return self.kind in MEDIA_KINDS
+
+
+RAW_FIELDS: Final = frozenset({"id", "source", "text", "url", "author", "published_at", "likes", "comments",
+                               "shares", "attachments"})
+
+
+@dataclass(frozen=True, slots=True)
+class RawPost:
+    """A post as a source hands it over, validated; `(source, source_id)` identifies it for ever."""
+
+    source: str
+    source_id: str
+    text: str
+    url: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The post's identity across restarts and re-deliveries (the journal's unique key)."""
+        return post_id(self.source, self.source_id)
+
+    @classmethod
+    def from_json(cls, data: Any, *, default_source: str) -> RawPost:
+        """Validate one pushed or imported post (see README, "Social monitor", for the shape)."""
+        if not isinstance(data, dict):
+            raise InvalidPost("each post must be a JSON object")
+        unknown = set(data) - RAW_FIELDS
+        if unknown:
+            raise InvalidPost(f"unknown fields: {', '.join(sorted(unknown))}")
+        source_id = _text(data, "id", max_len=200)
+        if not source_id:
+            raise InvalidPost("'id' (the post's id at its origin) is required")
+        text = data.get("text") or ""
+        if not isinstance(text, str) or len(text) > MAX_TEXT:
+            raise InvalidPost(f"'text' must be a string of at most {MAX_TEXT} characters")
+        attachments = data.get("attachments") or []
+        if not isinstance(attachments, list) or not all(
+                isinstance(a, dict) and isinstance(a.get("type"), str) and isinstance(a.get("url"), str)
+                for a in attachments):
+            raise InvalidPost("'attachments' must be a list of {\"type\", \"url\"} objects")
+        parsed = tuple(Attachment(a["type"].lower(), a["url"]) for a in attachments)
+        if not text.strip() and not any(a.is_media for a in parsed):
+            raise InvalidPost("a post needs 'text' or an audio/video attachment")
+        return cls(source=_text(data, "source", max_len=100) or default_source, source_id=source_id,
+                   text=text.strip(), url=_text(data, "url", max_len=2000), author=_text(data, "author"),
+                   published_at=parse_time(data.get("published_at"), "published_at"),
+                   likes=_count(data, "likes"), comments=_count(data, "comments"), shares=_count(data, "shares"),
+                   attachments=parsed)
+
+    def as_json(self) -> dict[str, Any]:
+        """The journal's form; `from_json` reads it back."""
+        return {"id": self.source_id, "source": self.source, "text": self.text, "url": self.url,
+                "author": self.author, "published_at": _iso(self.published_at), "likes": self.likes,
+                "comments": self.comments, "shares": self.shares,
+                "attachments": [{"type": a.kind, "url": a.url} for a in self.attachments]}
+
+
+def post_id(source: str, source_id: str) -> str:
+    """A fixed-length document id (origin ids can be URLs far longer than a comfortable key)."""
+    return hashlib.sha1(f"{source}\x00{source_id}".encode()).hexdigest()[:24]
+
+
+def content_hash(folded: str) -> str:
+    """The same words in the same order, whatever the accents, case, spacing or punctuation."""
+    return hashlib.sha1(" ".join(folded.split()).encode()).hexdigest()
+
+
+class FlagKind(StrEnum):
+    """Why something was put in the review queue."""
+
+    MODEL = "model"
+    KNOWN_CLAIM = "known_claim"
+    GROWTH = "growth"
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One reason for review; `message` is Vietnamese, for the comms team."""
+
+    kind: FlagKind
+    message: str
+    score: float | None = None
+    reasons: tuple[str, ...] = ()
+    known_claim_id: str | None = None
+    verdict: str | None = None
+    correction_url: str | None = None
+    growth: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON form (stored and served)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Flag:
+        """Read a stored flag back."""
+        return cls(FlagKind(data["kind"]), data["message"], data.get("score"), tuple(data.get("reasons") or ()),
+                   data.get("known_claim_id"), data.get("verdict"), data.get("correction_url"), data.get("growth"))
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A post as stored in the `posts` index."""
+
+    id: str
+    source: str
+    source_id: str
+    text: str
+    collected_at: datetime
+    content_hash: str
+    url: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    transcript: str | None = None
+    misinformation_score: float | None = None
+    score_reasons: tuple[str, ...] = ()
+    claim_id: str | None = None
+    known_claim_id: str | None = None
+    verdict: str | None = None
+    correction_url: str | None = None
+    flags: tuple[Flag, ...] = ()
+    duplicate_of: str | None = None
+    """The post with the same content hash that was indexed first (a copy is not scored or grouped again)."""
+
+    @property
+    def seen_at(self) -> datetime:
+        """When the post appeared: its publication time when the source gives one."""
+        return self.published_at or self.collected_at
+
+    @property
+    def reach(self) -> int:
+        """Likes + comments + shares, counting only what the source reported."""
+        return sum(n for n in (self.likes, self.comments, self.shares) if n)
+
+    def as_doc(self, *, segmented: str, folded: str) -> dict[str, Any]:
+        """The Elasticsearch document; the analysed forms come from classifier.text.normalise."""
+        doc = self.as_json()
+        doc["text_segmented"], doc["text_folded"] = segmented, folded
+        return doc
+
+    def as_json(self) -> dict[str, Any]:
+        """The API representation."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Post:
+        """Rebuild a post from its stored document."""
+        return cls(
+            id=doc["id"], source=doc["source"], source_id=doc["source_id"], text=doc.get("text") or "",
+            collected_at=datetime.fromisoformat(doc["collected_at"]), content_hash=doc["content_hash"],
+            url=doc.get("url"), author=doc.get("author"), published_at=_time(doc.get("published_at")),
+            likes=doc.get("likes"), comments=doc.get("comments"), shares=doc.get("shares"),
+            transcript=doc.get("transcript"), misinformation_score=doc.get("misinformation_score"),
+            score_reasons=tuple(doc.get("score_reasons") or ()), claim_id=doc.get("claim_id"),
+            known_claim_id=doc.get("known_claim_id"), verdict=doc.get("verdict"),
+            correction_url=doc.get("correction_url"),
+            flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), duplicate_of=doc.get("duplicate_of"))
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Flag):
+        return value.as_json()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value

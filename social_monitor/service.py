@@ -1,0 +1,250 @@
+"""The social monitor's domain logic: journaled posts become scored, grouped, matched and flagged posts.
+
+Dependencies are passed in once by the composition root (hotline/social_ctx.py); nothing here reads
+settings, the environment or the aiohttp application.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Final, Protocol
+
+from classifier.text import NormalisedText, normalise, redact
+from social_monitor.claims import TRANSITIONS, Claim, ClaimPatch, KnownClaim, ReviewState
+from social_monitor.clustering import ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag, model_flag, \
+    with_flags
+from social_monitor.errors import ClaimConflict, InvalidClaim
+from social_monitor.matching import KnownClaimMatcher
+from social_monitor.records import Post, RawPost, content_hash, post_id
+from social_monitor.scoring import Score, Scorer
+from social_monitor.similarity import signature
+from social_monitor.store import SocialStore, Version
+
+log = logging.getLogger(__name__)
+
+CONFLICT_RETRIES: Final = 5
+KNOWN_CLAIMS_TTL_S: Final = 60.0
+"""How stale the in-memory registry may get when another process registers a claim (this one reloads at once)."""
+
+
+class Speech(Protocol):
+    """A speech-to-text engine (the hotline's intake.speech.SpeechEngine); blocking."""
+
+    name: str
+
+    def transcribe(self, audio: bytes, *, content_type: str = ...) -> Any: ...
+
+
+FetchMedia = Callable[[str], Awaitable[tuple[bytes, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one ingest did."""
+
+    received: int = 0
+    indexed: int = 0
+    duplicates: int = 0
+    replayed: int = 0
+    claims_opened: int = 0
+    flagged: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        """JSON form for the API and the CLI."""
+        return {"received": self.received, "indexed": self.indexed, "duplicates": self.duplicates,
+                "replayed": self.replayed, "claims_opened": self.claims_opened, "flagged": self.flagged}
+
+
+@dataclass
+class SocialService:
+    """Everything the social monitor does, with its dependencies passed in once."""
+
+    store: SocialStore
+    scorer: Scorer | None = None
+    policy: FlagPolicy = field(default_factory=FlagPolicy)
+    speech: Speech | None = None
+    fetch_media: FetchMedia | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    _matcher: KnownClaimMatcher | None = None
+    _matcher_loaded: float = 0.0
+
+    # --- ingest ------------------------------------------------------------------------------------------
+    async def ingest(self, raws: Sequence[RawPost]) -> IngestReport:
+        """Normalise, deduplicate, score, group, match and flag a batch, then index it. Safe to repeat."""
+        now = self.clock()
+        already = await self.store.existing_posts([r.key for r in raws])
+        fresh = [r for r in raws if r.key not in already]
+        fresh = [await self._transcribed(r) for r in fresh]
+        forms = await asyncio.to_thread(lambda: [normalise(r.text) for r in fresh])
+        hashes = [content_hash(f.folded) for f in forms]
+        indexed_originals = await self.store.originals_of_hashes(hashes)
+        seen_in_batch: dict[str, int] = {}
+        originals: list[int] = []
+        copies: list[tuple[int, tuple[str, str] | int]] = []  # (index, indexed (post, claim) / index in batch)
+        for i, digest in enumerate(hashes):
+            if digest in indexed_originals:
+                copies.append((i, indexed_originals[digest]))
+            elif digest in seen_in_batch:
+                copies.append((i, seen_in_batch[digest]))
+            else:
+                seen_in_batch[digest] = i
+                originals.append(i)
+        scores = await self._scores([fresh[i] for i in originals], [forms[i] for i in originals])
+        matcher = await self._known_claims()
+        mentions: dict[int, Mention] = {}
+        for i, score in zip(originals, scores):
+            known = matcher.match(forms[i].folded) if len(matcher) else None
+            mentions[i] = _mention(fresh[i], forms[i], now, score, known[0] if known else None)
+        sigs_bands = [b for m in mentions.values() if m.signature for b in m.signature.bands]
+        candidates = {c.id: (c, v) for c, v in await self.store.candidate_claims(sigs_bands)}
+        book = ClaimBook(c for c, _ in candidates.values())
+        claim_of: dict[int, str] = {i: book.assign(m, now) for i, m in mentions.items()}
+        duplicate_of: dict[int, str] = {}
+        for i, origin in copies:
+            duplicate_of[i], claim_of[i] = origin if isinstance(origin, tuple) else (fresh[origin].key, claim_of[origin])
+            mentions[i] = _mention(fresh[i], forms[i], now, None, None)
+        by_claim: dict[str, list[Mention]] = defaultdict(list)
+        for i, claim_id in claim_of.items():
+            by_claim[claim_id].append(mentions[i])
+        created = [add_mentions(book.opened_claim(c), by_claim[c], now, self.policy) for c in book.opened]
+        updated = [(add_mentions(candidates[c][0], group, now, self.policy), candidates[c][1])
+                   for c, group in by_claim.items() if c not in book.opened and c in candidates]
+        # Claims known only through an indexed copy were not fetched as candidates: read them one by one.
+        unread = [c for c in by_claim if c not in book.opened and c not in candidates]
+        for claim_id in [*await self.store.write_claims(created, updated), *unread]:
+            await self._update_claim(claim_id, by_claim[claim_id], now)
+        posts = [_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy) for i in originals]
+        # Copies are indexed too (where a rumour spread matters), marked, unscored: a replay then sees them.
+        copied = [replace(_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy),
+                          duplicate_of=duplicate_of[i]) for i, _ in copies]
+        await self.store.index_posts(posts + copied)
+        await self.store.refresh()  # the next batch must see this batch's claims and hashes
+        report = IngestReport(len(raws), len(posts), len(copies), len(already), len(book.opened),
+                              sum(1 for p in posts if p.flags))
+        log.info("ingested %s", report.as_json())
+        return report
+
+    async def _transcribed(self, raw: RawPost) -> RawPost:
+        media = [a for a in raw.attachments if a.is_media]
+        if not media or self.speech is None or self.fetch_media is None:
+            return raw
+        texts = [raw.text]
+        for attachment in media:
+            try:
+                audio, content_type = await self.fetch_media(attachment.url)
+                transcript = await asyncio.to_thread(self.speech.transcribe, audio, content_type=content_type)
+            except Exception as err:  # a post whose video cannot be decoded is still a post
+                log.warning("post %s: attachment not transcribed: %s", raw.key, type(err).__name__)
+                continue
+            texts.append(str(getattr(transcript, "text", "")))
+        return replace(raw, text="\n".join(t for t in texts if t))
+
+    async def _scores(self, raws: Sequence[RawPost], forms: Sequence[NormalisedText]) -> list[Score | None]:
+        if self.scorer is None or not raws:
+            return [None] * len(raws)
+        scorer = self.scorer
+        found: list[Score | None] = list(await asyncio.to_thread(scorer.score, raws))
+        return found
+
+    async def _known_claims(self, *, reload: bool = False) -> KnownClaimMatcher:
+        if reload or self._matcher is None or time.monotonic() - self._matcher_loaded > KNOWN_CLAIMS_TTL_S:
+            known, _ = await self.store.known_claims()
+            self._matcher = KnownClaimMatcher([(k, normalise(k.text).folded) for k in known])
+            self._matcher_loaded = time.monotonic()
+        return self._matcher
+
+    async def _update_claim(self, claim_id: str, mentions: Sequence[Mention], now: datetime) -> None:
+        for _ in range(CONFLICT_RETRIES):
+            claim, version = await self.store.get_claim(claim_id)
+            try:
+                await self.store.save_claim(add_mentions(claim, mentions, now, self.policy), version)
+                return
+            except ClaimConflict:
+                continue  # a reviewer saved meanwhile: re-read and apply the mentions again
+        raise ClaimConflict(f"claim {claim_id} kept changing; mentions will be retried")
+
+    # --- review ------------------------------------------------------------------------------------------
+    async def review(self, claim_id: str, patch: ClaimPatch, actor: str) -> tuple[Claim, Version]:
+        """Apply a reviewer's change; raises ClaimConflict if the claim changed since `patch.version`."""
+        claim, current = await self.store.get_claim(claim_id)
+        try:
+            version = Version.parse(patch.version)
+        except ValueError as err:
+            raise InvalidClaim("'version' must look like '12:1' (as returned by GET)") from err
+        if version != current:
+            raise ClaimConflict(f"claim {claim_id} changed since version {version}")
+        now = self.clock()
+        changes: dict[str, Any] = {}
+        for name in ("verdict", "correction_text", "correction_url"):
+            value = getattr(patch, name)
+            if value is not None and value != getattr(claim, name):
+                changes[name] = value
+        if patch.state is not None and patch.state != claim.state:
+            if patch.state not in TRANSITIONS[claim.state]:
+                raise InvalidClaim(f"a claim cannot go from {claim.state.value} to {patch.state.value}")
+            changes["state"] = patch.state
+        verdict = changes.get("verdict", claim.verdict)
+        url = changes.get("correction_url", claim.correction_url)
+        state = changes.get("state")
+        if state is ReviewState.VERDICT_GIVEN and verdict is None:
+            raise InvalidClaim("give a 'verdict' to move the claim to verdict_given")
+        if state is ReviewState.CORRECTION_PUBLISHED and not url:
+            raise InvalidClaim("give the 'correction_url' to move the claim to correction_published")
+        updated = claim.with_change(actor, "review", now, **changes) if changes else claim
+        if patch.note:
+            updated = updated.with_change(actor, "note", now, note=patch.note)
+        if updated is claim:
+            return claim, current
+        return updated, await self.store.save_claim(updated, current)
+
+    # --- known claims ------------------------------------------------------------------------------------
+    async def register_known_claim(self, known: KnownClaim) -> int:
+        """Record a checked claim and flag the existing claims that repeat it; returns how many were flagged."""
+        await self.store.add_known_claim(known)
+        await self._known_claims(reload=True)
+        folded = normalise(known.text).folded
+        matcher = KnownClaimMatcher([(known, folded)])
+        flag = known_claim_flag(known)
+        flagged = 0
+        for claim, version in await self.store.claims_like(folded):
+            if claim.known_claim_id is not None or matcher.match(normalise(claim.text).folded) is None:
+                continue
+            updated = replace(claim, known_claim_id=known.id, verdict=known.verdict,
+                              correction_text=known.correction_text, correction_url=known.correction_url)
+            if flag is not None:
+                updated = with_flags(updated, [flag], self.clock())
+            try:
+                await self.store.save_claim(updated, version)
+            except ClaimConflict:
+                log.warning("claim %s changed while matching known claim %s; the next mention will match it",
+                            claim.id, known.id)
+                continue
+            flagged += 1
+        log.info("known claim %s registered (%s); %d existing claims matched", known.id, redact(known.text[:60]),
+                 flagged)
+        return flagged
+
+
+def _mention(raw: RawPost, forms: NormalisedText, now: datetime, score: Score | None,
+             known: KnownClaim | None) -> Mention:
+    reach = sum(n for n in (raw.likes, raw.comments, raw.shares) if n)
+    return Mention(raw.key, forms.text, raw.source, raw.published_at or now, reach, signature(forms.folded),
+                   score.probability if score else None, score.reasons if score else (), known,
+                   ticket_id=raw.source_id if raw.source == "hotline-tickets" else None)
+
+
+def _post(raw: RawPost, forms: NormalisedText, digest: str, mention: Mention, claim_id: str, now: datetime,
+          policy: FlagPolicy) -> Post:
+    flags = [f for f in (model_flag(mention.score, mention.reasons, policy), known_claim_flag(mention.known)) if f]
+    known = mention.known
+    return Post(id=post_id(raw.source, raw.source_id), source=raw.source, source_id=raw.source_id, text=forms.text,
+                collected_at=now, content_hash=digest, url=raw.url, author=raw.author, published_at=raw.published_at,
+                likes=raw.likes, comments=raw.comments, shares=raw.shares, misinformation_score=mention.score,
+                score_reasons=mention.reasons, claim_id=claim_id, known_claim_id=known.id if known else None,
+                verdict=known.verdict.value if known else None, correction_url=known.correction_url if known else None,
+                flags=tuple(flags))

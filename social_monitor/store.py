@@ -1,0 +1,200 @@
+"""Thin async I/O between the social monitor's records and its three aliases (plus reading tickets).
+
+The only module of the package that imports elasticsearch.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+from elasticsearch.helpers import async_bulk
+
+from classifier.text import normalise
+from social_monitor import queries
+from social_monitor.claims import Claim, KnownClaim
+from social_monitor.errors import ClaimConflict, ClaimNotFound, StoreUnavailable
+from social_monitor.records import Post
+from social_monitor.similarity import NUM_PERM
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """Elasticsearch's optimistic-concurrency token for one read of a document ("seq_no:primary_term")."""
+
+    seq_no: int
+    primary_term: int
+
+    def __str__(self) -> str:
+        return f"{self.seq_no}:{self.primary_term}"
+
+    @classmethod
+    def parse(cls, raw: str) -> Version:
+        """'12:1' -> Version(12, 1); raises ValueError."""
+        seq, _, term = raw.partition(":")
+        return cls(int(seq), int(term))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMention:
+    """A hotline ticket reporting misinformation, as the claims need it (no caller data)."""
+
+    id: str
+    text: str
+    created_at: datetime
+
+
+@asynccontextmanager
+async def _reachable() -> AsyncIterator[None]:
+    try:
+        yield
+    except (TransportConnectionError, ConnectionTimeout) as err:
+        raise StoreUnavailable(str(err)) from err
+
+
+class SocialStore:
+    """Reads and writes posts, claims and known claims; claim writes are conditional on their version."""
+
+    def __init__(self, es: AsyncElasticsearch, prefix: str) -> None:
+        self._es = es
+        self.posts, self.claims = f"{prefix}posts", f"{prefix}claims"
+        self.registry, self.tickets = f"{prefix}known_claims", f"{prefix}tickets"
+
+    # --- posts --------------------------------------------------------------------------------------
+    async def index_posts(self, posts: Sequence[Post]) -> None:
+        """Index (or overwrite, on a replay) a batch of posts in one bulk request."""
+        def actions() -> Iterable[dict[str, Any]]:
+            for post in posts:
+                forms = normalise(post.text)
+                yield {"_op_type": "index", "_index": self.posts, "_id": post.id,
+                       "_source": post.as_doc(segmented=forms.segmented, folded=forms.folded)}
+        async with _reachable():
+            await async_bulk(self._es, actions(), chunk_size=500, raise_on_error=True)
+
+    async def existing_posts(self, ids: Sequence[str]) -> set[str]:
+        """Which of these post ids are indexed already (a journal entry replayed after a crash)."""
+        if not ids:
+            return set()
+        async with _reachable():
+            resp = await self._es.mget(index=self.posts, ids=list(ids), source=False)
+        return {d["_id"] for d in resp["docs"] if d.get("found")}
+
+    async def originals_of_hashes(self, hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """content_hash -> (post id, claim id) of the first posts indexed with those hashes."""
+        if not hashes:
+            return {}
+        async with _reachable():
+            resp = await self._es.search(index=self.posts, **queries.build_posts_by_hash(hashes))
+        return {h["_source"]["content_hash"]: (h["_source"]["id"], h["_source"]["claim_id"])
+                for h in resp["hits"]["hits"] if h["_source"].get("claim_id")}
+
+    async def search_posts(self, body: dict[str, Any]) -> tuple[list[Post], int]:
+        """Run a body from queries.py."""
+        async with _reachable():
+            resp = await self._es.search(index=self.posts, **body)
+        return [Post.from_doc(h["_source"]) for h in resp["hits"]["hits"]], int(resp["hits"]["total"]["value"])
+
+    # --- claims -------------------------------------------------------------------------------------
+    def _claim_doc(self, claim: Claim) -> dict[str, Any]:
+        forms = normalise(claim.text)
+        return claim.as_doc(segmented=forms.segmented, folded=forms.folded)
+
+    async def get_claim(self, claim_id: str) -> tuple[Claim, Version]:
+        """The claim and the version to pass back to `save_claim`."""
+        try:
+            async with _reachable():
+                resp = await self._es.get(index=self.claims, id=claim_id)
+        except NotFoundError as err:
+            raise ClaimNotFound(f"no claim {claim_id}") from err
+        return Claim.from_doc(resp["_source"], num_perm=NUM_PERM), Version(resp["_seq_no"], resp["_primary_term"])
+
+    async def candidate_claims(self, bands: Sequence[str]) -> list[tuple[Claim, Version]]:
+        """Claims sharing an LSH band with `bands`, with their versions."""
+        if not bands:
+            return []
+        async with _reachable():
+            resp = await self._es.search(index=self.claims, **queries.build_candidate_claims(bands))
+        return [(Claim.from_doc(h["_source"], num_perm=NUM_PERM), Version(h["_seq_no"], h["_primary_term"]))
+                for h in resp["hits"]["hits"]]
+
+    async def claims_like(self, folded: str) -> list[tuple[Claim, Version]]:
+        """Claims whose text shares most words with `folded` (to be verified by the caller)."""
+        async with _reachable():
+            resp = await self._es.search(index=self.claims, **queries.build_claims_like(folded))
+        return [(Claim.from_doc(h["_source"], num_perm=NUM_PERM), Version(h["_seq_no"], h["_primary_term"]))
+                for h in resp["hits"]["hits"]]
+
+    async def create_claim(self, claim: Claim) -> Version:
+        """Index a new claim."""
+        async with _reachable():
+            resp = await self._es.create(index=self.claims, id=claim.id, document=self._claim_doc(claim))
+        return Version(resp["_seq_no"], resp["_primary_term"])
+
+    async def save_claim(self, claim: Claim, version: Version) -> Version:
+        """Overwrite the claim only if nobody changed it since `version` was read."""
+        try:
+            async with _reachable():
+                resp = await self._es.index(index=self.claims, id=claim.id, document=self._claim_doc(claim),
+                                            if_seq_no=version.seq_no, if_primary_term=version.primary_term)
+        except ConflictError as err:
+            raise ClaimConflict(f"claim {claim.id} changed since version {version}") from err
+        return Version(resp["_seq_no"], resp["_primary_term"])
+
+    async def write_claims(self, created: Sequence[Claim], updated: Sequence[tuple[Claim, Version]]) -> list[str]:
+        """Create and conditionally overwrite claims in one bulk request; returns the ids that hit a conflict."""
+        actions: list[dict[str, Any]] = [{"_op_type": "create", "_index": self.claims, "_id": c.id,
+                                          "_source": self._claim_doc(c)} for c in created]
+        actions += [{"_op_type": "index", "_index": self.claims, "_id": c.id, "_source": self._claim_doc(c),
+                     "if_seq_no": v.seq_no, "if_primary_term": v.primary_term} for c, v in updated]
+        if not actions:
+            return []
+        async with _reachable():
+            _, errors = await async_bulk(self._es, actions, raise_on_error=False, chunk_size=500)
+        failed = [next(iter(e.values())) for e in errors]  # type: ignore[union-attr]
+        other = [f for f in failed if f.get("status") != 409]
+        if other:
+            raise StoreUnavailable(f"claims not written: {other[0].get('error')}")
+        return [f["_id"] for f in failed]
+
+    async def search_claims(self, body: dict[str, Any]) -> tuple[list[tuple[Claim, Version]], int]:
+        """Run a body from queries.py."""
+        async with _reachable():
+            resp = await self._es.search(index=self.claims, seq_no_primary_term=True, **body)
+        found = [(Claim.from_doc(h["_source"], num_perm=NUM_PERM), Version(h["_seq_no"], h["_primary_term"]))
+                 for h in resp["hits"]["hits"]]
+        return found, int(resp["hits"]["total"]["value"])
+
+    # --- known claims -------------------------------------------------------------------------------
+    async def add_known_claim(self, known: KnownClaim) -> None:
+        """Record a checked claim."""
+        forms = normalise(known.text)
+        doc = {**known.as_json(), "text_segmented": forms.segmented, "text_folded": forms.folded}
+        async with _reachable():
+            await self._es.index(index=self.registry, id=known.id, document=doc, refresh="wait_for")
+
+    async def known_claims(self, body: dict[str, Any] | None = None) -> tuple[list[KnownClaim], int]:
+        """The registry (or one page of it)."""
+        async with _reachable():
+            resp = await self._es.search(index=self.registry, **(body or queries.build_all_known_claims()))
+        return [KnownClaim.from_doc(h["_source"]) for h in resp["hits"]["hits"]], int(resp["hits"]["total"]["value"])
+
+    # --- tickets (read only; owned by intake) --------------------------------------------------------
+    async def misinformation_tickets(self, since: datetime | None) -> list[TicketMention]:
+        """Tickets of category misinformation_report created after `since`, oldest first."""
+        try:
+            async with _reachable():
+                resp = await self._es.search(index=self.tickets, **queries.build_misinformation_tickets(since))
+        except NotFoundError:
+            return []  # no tickets index yet: nothing reported
+        return [TicketMention(h["_source"]["id"], h["_source"].get("text") or "",
+                              datetime.fromisoformat(h["_source"]["created_at"])) for h in resp["hits"]["hits"]]
+
+    async def refresh(self) -> None:
+        """Make recent writes searchable (the ingest worker between batches, tests and the CLI)."""
+        async with _reachable():
+            await self._es.indices.refresh(index=f"{self.posts},{self.claims},{self.registry}")

@@ -1,0 +1,167 @@
+"""HTTP handlers of the social monitor: parse -> call -> respond. Roles are enforced by hotline/access.py."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from classifier.text import normalise
+from social_monitor import keys
+from social_monitor.claims import ClaimPatch, KnownClaim, ReviewState, Verdict
+from social_monitor.errors import InvalidClaim, InvalidPost, SocialError
+from social_monitor.queries import (ClaimSearch, ClaimSort, PostSearch, build_claim_search, build_known_claim_list,
+                                    build_post_search)
+from social_monitor.records import RawPost, utcnow
+
+routes = web.RouteTableDef()
+CLAIMREVIEW_TYPE = "application/ld+json"
+
+
+async def _json(request: web.Request, error: type[SocialError]) -> Any:
+    try:
+        return await request.json()
+    except ValueError as err:
+        raise error("body must be JSON") from err
+
+
+def _list_param(request: web.Request, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    values = tuple(v for raw in request.query.getall(name, []) for v in raw.split(",") if v)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise InvalidClaim(f"unknown {name}: {', '.join(bad)}; one of {', '.join(allowed)}")
+    return values
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidClaim(f"'{name}' must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _bool_param(request: web.Request, name: str) -> bool | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    if raw not in ("true", "false"):
+        raise InvalidClaim(f"'{name}' must be true or false")
+    return raw == "true"
+
+
+def _query_forms(request: web.Request) -> tuple[str | None, str | None]:
+    q = (request.query.get("q") or "").strip()
+    if not q:
+        return None, None
+    forms = normalise(q)
+    return forms.folded, forms.segmented
+
+
+@routes.get("/api/posts")
+async def get_posts(request: web.Request) -> web.Response:
+    """Roles: comms, leader, admin. Search posts (`q` accent-insensitive), filter by source, claim, flag, score."""
+    raw_score = request.query.get("min_score")
+    try:
+        min_score = float(raw_score) if raw_score is not None else None
+    except ValueError as err:
+        raise InvalidClaim("'min_score' must be a number from 0 to 1") from err
+    if min_score is not None and not 0 <= min_score <= 1:
+        raise InvalidClaim("'min_score' must be a number from 0 to 1")
+    folded, segmented = _query_forms(request)
+    search = PostSearch(q_folded=folded, q_segmented=segmented,
+                        source=tuple(v for raw in request.query.getall("source", []) for v in raw.split(",") if v),
+                        claim_id=request.query.get("claim_id") or None, flagged=_bool_param(request, "flagged"),
+                        min_score=min_score, page=_int_param(request, "page", 1, 1, 500),
+                        size=_int_param(request, "size", 20, 1, 200))
+    posts, total = await request.app[keys.STORE].search_posts(build_post_search(search))
+    return web.json_response({"total": total, "page": search.page, "size": search.size,
+                              "posts": [p.as_json() for p in posts]})
+
+
+@routes.post("/api/posts")
+async def post_posts(request: web.Request) -> web.Response:
+    """Roles: comms, admin (integrations get a comms API key). A JSON array of posts, journaled then ingested."""
+    body = await _json(request, InvalidPost)
+    limit = request.app[keys.CONFIG].max_push_posts
+    if not isinstance(body, list) or not 1 <= len(body) <= limit:
+        raise InvalidPost(f"expected a JSON array of 1 to {limit} posts")
+    posts = []
+    for number, item in enumerate(body):
+        try:
+            posts.append(RawPost.from_json(item, default_source=f"push:{request['actor']}"))
+        except InvalidPost as err:
+            raise InvalidPost(f"post {number}: {err}") from err
+    accepted = await asyncio.to_thread(request.app[keys.JOURNAL].accept, posts, utcnow())
+    if accepted:
+        request.app[keys.WORKER].notify()
+    return web.json_response({"accepted": accepted, "duplicates": len(posts) - accepted},
+                             status=HTTPStatus.ACCEPTED)
+
+
+@routes.get("/api/claims")
+async def get_claims(request: web.Request) -> web.Response:
+    """Roles: comms, leader, admin. The claims, sorted by growth, reach or recency; filter by state and verdict."""
+    sort = request.query.get("sort", ClaimSort.GROWTH.value)
+    if sort not in ClaimSort.__members__.values():
+        raise InvalidClaim(f"sort must be one of {', '.join(s.value for s in ClaimSort)}")
+    folded, segmented = _query_forms(request)
+    search = ClaimSearch(q_folded=folded, q_segmented=segmented,
+                         state=_list_param(request, "state", tuple(s.value for s in ReviewState)),
+                         verdict=_list_param(request, "verdict", tuple(v.value for v in Verdict)),
+                         flagged=_bool_param(request, "flagged"), sort=ClaimSort(sort),
+                         page=_int_param(request, "page", 1, 1, 500), size=_int_param(request, "size", 20, 1, 200))
+    claims, total = await request.app[keys.STORE].search_claims(build_claim_search(search))
+    return web.json_response({"total": total, "page": search.page, "size": search.size,
+                              "claims": [{**c.as_json(), "version": str(v)} for c, v in claims]})
+
+
+@routes.get("/api/claims/{claim_id}")
+async def get_claim(request: web.Request) -> web.Response:
+    """Roles: comms, leader, admin. One claim with its flags, history and version (for PATCH)."""
+    claim, version = await request.app[keys.STORE].get_claim(request.match_info["claim_id"])
+    return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
+
+
+@routes.patch("/api/claims/{claim_id}")
+async def patch_claim(request: web.Request) -> web.Response:
+    """Roles: comms, admin. Review: state, verdict, correction, note; send the version you read (409 if stale)."""
+    patch = ClaimPatch.from_json(await _json(request, InvalidClaim))
+    claim, version = await request.app[keys.SERVICE].review(request.match_info["claim_id"], patch, request["actor"])
+    return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
+
+
+@routes.post("/api/known-claims")
+async def post_known_claims(request: web.Request) -> web.Response:
+    """Roles: comms, admin. Record a checked claim; existing claims that repeat it are flagged."""
+    known = KnownClaim.from_json(await _json(request, InvalidClaim), id=uuid.uuid4().hex[:20],
+                                 actor=request["actor"], now=utcnow())
+    matched = await request.app[keys.SERVICE].register_known_claim(known)
+    return web.json_response({**known.as_json(), "matched_claims": matched}, status=HTTPStatus.CREATED)
+
+
+@routes.get("/api/known-claims")
+async def get_known_claims(request: web.Request) -> web.Response:
+    """Roles: comms, admin. The registry, newest first."""
+    page, size = _int_param(request, "page", 1, 1, 500), _int_param(request, "size", 50, 1, 500)
+    known, total = await request.app[keys.STORE].known_claims(build_known_claim_list(page, size))
+    return web.json_response({"total": total, "page": page, "size": size, "known_claims": [k.as_json() for k in known]})
+
+
+@routes.get("/api/known-claims/claimreview.jsonld")
+async def get_claimreview(request: web.Request) -> web.Response:
+    """Roles: comms, admin. Every verdict as schema.org ClaimReview JSON-LD (for publishing)."""
+    known, _ = await request.app[keys.STORE].known_claims()
+    publisher = request.app[keys.CONFIG].claimreview_publisher
+    return web.json_response([k.as_claimreview(publisher) for k in known], content_type=CLAIMREVIEW_TYPE)
+
+
+@routes.get("/api/sources")
+async def get_sources(request: web.Request) -> web.Response:
+    """Roles: comms, admin. Each source's health, cursor and last error, and the ingest backlog."""
+    journal = request.app[keys.JOURNAL]
+    statuses, counts = await asyncio.gather(asyncio.to_thread(journal.statuses), asyncio.to_thread(journal.counts))
+    return web.json_response({"sources": [s.as_json() for s in statuses], "posts": counts})

@@ -1,0 +1,170 @@
+"""Sign-in, sessions, CSRF, roles on pages, user administration and its audit trail."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from dashboards import keys as dashboard_keys
+from dashboards import service
+from hotline.settings import Settings
+from hotline.web import create_app
+from tests.factories import make_settings
+
+pytestmark = pytest.mark.asyncio
+PASSWORD = "mật-khẩu-đủ-dài-1"
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
+    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+    app = client.app
+    for username, role in (("lan", "operator"), ("minh", "admin"), ("hoa", "leader")):
+        await service.add_user(username, role, PASSWORD, username.title(), actor="test", now=datetime.now(timezone.utc),
+                               users=app[dashboard_keys.USERS], audit=app[dashboard_keys.AUDIT])
+    return client
+
+
+def _cookie(resp: Any, name: str) -> str | None:
+    morsel = resp.cookies.get(name)
+    return morsel.value if morsel is not None else None
+
+
+async def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    page = await client.get("/login")
+    token = re.search(r'name="login_csrf" value="([^"]+)"', await page.text())
+    assert token is not None
+    return await client.post("/login", data={"username": username, "password": password, "login_csrf": token[1],
+                                             "next": ""},
+                             headers={"Cookie": f"{dashboard_keys.LOGIN_CSRF_COOKIE}={_cookie(page, dashboard_keys.LOGIN_CSRF_COOKIE)}"},
+                             allow_redirects=False)
+
+
+async def session_headers(client: TestClient, username: str) -> tuple[dict[str, str], str]:
+    """A signed-in browser's Cookie header and the CSRF token its pages carry."""
+    resp = await sign_in(client, username)
+    assert resp.status == 303, await resp.text()
+    cookie = {"Cookie": f"{dashboard_keys.SESSION_COOKIE}={_cookie(resp, dashboard_keys.SESSION_COOKIE)}"}
+    page = await client.get("/admin/audit" if username == "minh" else "/login", headers=cookie)
+    csrf = re.search(r'name="csrf_token" value="([^"]*)"', await page.text())
+    return cookie, csrf[1] if csrf else ""
+
+
+@pytest.mark.parametrize(("username", "home"), [("lan", "/operator"), ("minh", "/admin/users"), ("hoa", "/trends")])
+async def test_sign_in_opens_a_hardened_session_and_goes_to_the_role_page(client: TestClient, username: str,
+                                                                          home: str) -> None:
+    resp = await sign_in(client, username)
+
+    assert resp.status == 303 and resp.headers["Location"] == home
+    set_cookie = resp.headers.getall("Set-Cookie")
+    session = next(c for c in set_cookie if c.startswith(dashboard_keys.SESSION_COOKIE))
+    assert "HttpOnly" in session and "SameSite=Lax" in session and "Secure" in session
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_refusal(client: TestClient) -> None:
+    wrong = await sign_in(client, "lan", "sai-mat-khau-roi")
+    unknown = await sign_in(client, "nobody", PASSWORD)
+
+    for resp in (wrong, unknown):
+        assert resp.status == 401
+        assert "Tên đăng nhập hoặc mật khẩu không đúng" in await resp.text()
+        assert _cookie(resp, dashboard_keys.SESSION_COOKIE) is None
+
+
+async def test_sign_in_with_a_forged_csrf_token_is_refused(client: TestClient) -> None:
+    page = await client.get("/login")
+    resp = await client.post("/login", data={"username": "lan", "password": PASSWORD, "login_csrf": "forged"},
+                             headers={"Cookie": f"{dashboard_keys.LOGIN_CSRF_COOKIE}={_cookie(page, dashboard_keys.LOGIN_CSRF_COOKIE)}"},
+                             allow_redirects=False)
+
+    assert resp.status == 403
+
+
+async def test_pages_redirect_anonymous_browsers_to_sign_in_and_refuse_wrong_roles(client: TestClient) -> None:
+    anonymous = await client.get("/admin/users", allow_redirects=False)
+    operator, _ = await session_headers(client, "lan")
+    wrong_role = await client.get("/admin/users", headers=operator, allow_redirects=False)
+
+    assert anonymous.status == 303 and anonymous.headers["Location"] == "/login?next=/admin/users"
+    assert wrong_role.status == 403
+
+
+async def test_an_expired_session_is_refused(client: TestClient) -> None:
+    users, sessions = client.app[dashboard_keys.USERS], client.app[dashboard_keys.SESSIONS]
+    token, _ = await sessions.create(await users.get("minh"), datetime.now(timezone.utc) - timedelta(hours=13),
+                                     timedelta(hours=12))
+
+    resp = await client.get("/admin/users", headers={"Cookie": f"{dashboard_keys.SESSION_COOKIE}={token}"},
+                            allow_redirects=False)
+
+    assert resp.status == 303 and resp.headers["Location"].startswith("/login")
+    assert await sessions.get(token, datetime.now(timezone.utc)) is None
+
+
+async def test_forms_need_the_session_csrf_token(client: TestClient) -> None:
+    cookie, csrf = await session_headers(client, "minh")
+    form = {"username": "tuan", "role": "comms", "password": PASSWORD, "display_name": "Tuấn"}
+
+    forged = await client.post("/admin/users", data={**form, "csrf_token": "forged"}, headers=cookie,
+                               allow_redirects=False)
+    missing = await client.post("/admin/users", data=form, headers=cookie, allow_redirects=False)
+    good = await client.post("/admin/users", data={**form, "csrf_token": csrf}, headers=cookie, allow_redirects=False)
+
+    assert (forged.status, missing.status, good.status) == (403, 403, 303)
+    assert (await client.app[dashboard_keys.USERS].get("tuan")).role == "comms"
+    [entry] = [e for e in await client.app[dashboard_keys.AUDIT].recent() if e.target_id == "tuan"]
+    assert (entry.actor, entry.action, entry.after["role"]) == ("minh", "user_created", "comms")
+
+
+async def test_api_calls_with_a_session_cookie_need_the_csrf_header(client: TestClient) -> None:
+    cookie, _ = await session_headers(client, "lan")
+    csrf = (await client.app[dashboard_keys.SESSIONS].get(cookie["Cookie"].split("=", 1)[1],
+                                                           datetime.now(timezone.utc)))
+    assert csrf is not None
+
+    without = await client.post("/api/tickets", json={"text": "hỏi lịch tiêm"}, headers=cookie)
+    with_token = await client.post("/api/tickets", json={"text": "hỏi lịch tiêm"},
+                                   headers={**cookie, "X-CSRF-Token": csrf.csrf})
+
+    assert without.status == 403
+    assert with_token.status == 201
+
+
+async def test_role_change_and_password_reset_end_sessions_and_are_audited(client: TestClient) -> None:
+    admin, csrf = await session_headers(client, "minh")
+    operator, _ = await session_headers(client, "lan")
+
+    resp = await client.post("/admin/users/lan", data={"csrf_token": csrf, "role": "leader", "active": "yes"},
+                             headers=admin, allow_redirects=False)
+
+    assert resp.status == 303
+    assert (await client.get("/api/tickets", headers=operator, allow_redirects=False)).status == 401
+    entry = next(e for e in await client.app[dashboard_keys.AUDIT].recent() if e.action == "user_updated")
+    assert (entry.before["role"], entry.after["role"]) == ("operator", "leader")
+    assert (await sign_in(client, "lan")).headers["Location"] == "/trends"
+
+
+async def test_deactivated_users_cannot_sign_in_and_admins_cannot_lock_themselves_out(client: TestClient) -> None:
+    admin, csrf = await session_headers(client, "minh")
+
+    await client.post("/admin/users/hoa", data={"csrf_token": csrf, "active": "no"}, headers=admin,
+                      allow_redirects=False)
+    self_lock = await client.post("/admin/users/minh", data={"csrf_token": csrf, "active": "no"}, headers=admin,
+                                  allow_redirects=False)
+
+    assert (await sign_in(client, "hoa")).status == 401
+    assert "error=" in self_lock.headers["Location"]
+    assert (await client.app[dashboard_keys.USERS].get("minh")).active
+
+
+async def test_sign_out_ends_the_session(client: TestClient) -> None:
+    cookie, csrf = await session_headers(client, "minh")
+
+    out = await client.post("/logout", data={"csrf_token": csrf}, headers=cookie, allow_redirects=False)
+
+    assert out.status == 303
+    assert (await client.get("/admin/users", headers=cookie, allow_redirects=False)).status == 303
