@@ -70,6 +70,9 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             vectorizer = branch.named_steps["tfidf"]
             # numpy ints in the vocabulary are stored one object each by skops (40 MB instead of 2 MB).
             vectorizer.vocabulary_ = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
+        # Readable names, computed once: rebuilding them per call made explain() 60% of classification time.
+        self.feature_names_ = [_readable(str(n)) for n in
+                               self.pipeline_.named_steps["features"].get_feature_names_out()]
         self.classes_ = self.pipeline_.classes_
         return self
 
@@ -92,7 +95,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             return []
         labels = list(self.predict(X)) if labels is None else list(labels)
         features = self.pipeline_[:-1].transform(list(X))
-        names = self.pipeline_.named_steps["features"].get_feature_names_out()
+        names = self.feature_names_
         coef = self.pipeline_[-1].coef_
         index = {label: i for i, label in enumerate(self.classes_)}
         reasons = []
@@ -106,7 +109,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             for j in order:
                 if contrib.data[j] <= 0 or len(seen) >= top:
                     break
-                term = _readable(str(names[contrib.indices[j]]))
+                term = names[contrib.indices[j]]
                 if term not in seen:
                     seen.append(term)
             reasons.append(seen)

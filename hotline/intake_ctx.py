@@ -13,7 +13,7 @@ from aiohttp import web
 
 from hotline import keys
 from intake import keys as intake_keys
-from intake.journal import Journal
+from intake.journal import Journal, JournalWriter
 from intake.service import IntakeService, SlaPolicy
 from intake.store import StoreUnavailable, TicketStore
 from intake.twilio_api import TwilioApi
@@ -69,14 +69,17 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
                       timedelta(minutes=settings.sla_normal_min)))
     journal = Journal(settings.journal_path)
     worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s)
+    writer = JournalWriter(journal)
     app[intake_keys.INTAKE_SETTINGS] = intake_keys.IntakeConfig(
         settings.public_base_url, settings.greeting_text, settings.greeting_audio_url, settings.record_max_length_s)
     app[intake_keys.JOURNAL], app[intake_keys.WORKER] = journal, worker
+    app[intake_keys.JOURNAL_WRITER] = writer
     app[intake_keys.STORE], app[intake_keys.SERVICE] = store, service
     pending = journal.counts()["pending"]
     if pending:
         log.info("replaying %d journal entries left from the last run", pending)
-    tasks = [asyncio.create_task(worker.run(), name="journal-worker"),
+    tasks = [asyncio.create_task(writer.run(), name="journal-writer"),
+             asyncio.create_task(worker.run(), name="journal-worker"),
              asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
                                  name="escalation")]
     yield

@@ -48,7 +48,7 @@ async def _scorer(settings: Settings) -> Scorer | None:
     except registry.ModelNotFound:
         log.error("no misinformation model %r: posts are grouped and matched but not scored", ref)
         return None
-    return MisinformationScorer(model)
+    return MisinformationScorer(model, explain_from=float(_setting(settings, "misinformation_threshold", 0.8)))
 
 
 def _speech(settings: Settings) -> Any:

@@ -12,7 +12,6 @@ NAME: Final = "tickets"
 VERSION: Final = 1
 
 _KEYWORD: Final = {"type": "keyword"}
-_FOLDED_KEYWORD: Final = {"type": "keyword", "normalizer": "lowercase_keyword"}
 
 MAPPING: Final[dict[str, Any]] = {
     "dynamic": "strict",
@@ -37,8 +36,9 @@ MAPPING: Final[dict[str, Any]] = {
         "category_corrected": {"type": "boolean"},
         "urgency": _KEYWORD,
         "reasons": _KEYWORD,
-        "district": _FOLDED_KEYWORD,
-        "ward": _FOLDED_KEYWORD,
+        # Canonical names from the gazetteer ("Dĩ An"), so facets show them as people write them.
+        "district": _KEYWORD,
+        "ward": _KEYWORD,
         "assignee": _KEYWORD,
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},

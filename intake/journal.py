@@ -7,6 +7,7 @@ duplicate deliveries harmless: the second copy is recognised at the door and nev
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -45,6 +46,16 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to append."""
+
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Appended:
     """The result of `append`: the stored entry, and whether this call created it."""
 
@@ -65,14 +76,26 @@ class Journal:
 
     def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime) -> Appended:
         """Store an entry durably; a key seen before returns the first entry with created=False."""
+        return self.append_many([NewEntry(kind, key, payload, received_at)])[0]
+
+    def append_many(self, entries: list[NewEntry]) -> list[Appended]:
+        """Store several entries in one transaction: one fsync for all of them (group commit)."""
+        results = []
         with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO entries (key, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-                (key, kind, json.dumps(payload, ensure_ascii=False), received_at.isoformat()))
-            created = cur.rowcount == 1
-            row = self._db.execute("SELECT id, key, kind, payload, attempts FROM entries WHERE key = ?",
-                                   (key,)).fetchone()
-        return Appended(_entry(row), created)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for e in entries:
+                    cur = self._db.execute(
+                        "INSERT OR IGNORE INTO entries (key, kind, payload, received_at) VALUES (?, ?, ?, ?)",
+                        (e.key, e.kind, json.dumps(e.payload, ensure_ascii=False), e.received_at.isoformat()))
+                    row = self._db.execute("SELECT id, key, kind, payload, attempts FROM entries WHERE key = ?",
+                                           (e.key,)).fetchone()
+                    results.append(Appended(_entry(row), cur.rowcount == 1))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return results
 
     def pending(self, limit: int = 100) -> list[JournalEntry]:
         """The oldest entries not yet in Elasticsearch, in arrival order."""
@@ -81,11 +104,13 @@ class Journal:
                                     "ORDER BY id LIMIT ?", (limit,)).fetchall()
         return [_entry(r) for r in rows]
 
-    def mark_done(self, entry_id: int) -> None:
-        """Elasticsearch acknowledged the entry; keep only its key, for duplicate detection."""
+    def mark_done(self, entry_ids: list[int]) -> None:
+        """Elasticsearch acknowledged these entries; keep only their keys, for duplicate detection."""
         with self._lock:
-            self._db.execute("UPDATE entries SET state = 'done', payload = '{}', last_error = NULL WHERE id = ?",
-                             (entry_id,))
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("UPDATE entries SET state = 'done', payload = '{}', last_error = NULL WHERE id = ?",
+                                 [(i,) for i in entry_ids])
+            self._db.execute("COMMIT")
 
     def mark_failed(self, entry_id: int, error: str) -> bool:
         """Count a failed attempt; returns True when the entry is now parked (state 'dead')."""
@@ -122,3 +147,39 @@ class Journal:
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
     return JournalEntry(row[0], row[1], row[2], json.loads(row[3]), row[4])
+
+
+class JournalWriter:
+    """Funnels concurrent appends from request handlers into batched transactions.
+
+    Each webhook still waits until its entry is on disk, but a burst of them shares one fsync instead of
+    queueing one fsync each behind a lock (measured: the per-request fsync capped webhooks at ~400/s).
+    """
+
+    def __init__(self, journal: Journal, *, max_batch: int = 500) -> None:
+        self._journal = journal
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[NewEntry, asyncio.Future[Appended]]] = asyncio.Queue()
+
+    async def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime) -> Appended:
+        """Durably store one entry; returns once it is committed."""
+        done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        await self._queue.put((NewEntry(kind, key, payload, received_at), done))
+        return await done
+
+    async def run(self) -> None:
+        """Commit whatever is waiting, in one transaction per round; run until cancelled."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await asyncio.to_thread(self._journal.append_many, [e for e, _ in batch])
+            except Exception as err:  # the handlers waiting on this batch answer 5xx; Twilio will retry
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(err)
+                continue
+            for (_, future), result in zip(batch, results):
+                if not future.done():
+                    future.set_result(result)

@@ -6,7 +6,7 @@ from typing import Final
 
 from aiohttp import web
 
-from intake.journal import Journal
+from intake.journal import Journal, JournalWriter
 from intake.service import IntakeService
 from intake.store import TicketStore
 from intake.worker import JournalWorker
@@ -24,6 +24,7 @@ class IntakeConfig:
 
 INTAKE_SETTINGS: Final = web.AppKey("intake_settings", IntakeConfig)
 JOURNAL: Final = web.AppKey("journal", Journal)
+JOURNAL_WRITER: Final = web.AppKey("journal_writer", JournalWriter)
 WORKER: Final = web.AppKey("journal_worker", JournalWorker)
 STORE: Final = web.AppKey("ticket_store", TicketStore)
 SERVICE: Final = web.AppKey("intake_service", IntakeService)

@@ -4,7 +4,6 @@ Webhooks only validate, journal (fsync'd) and answer TwiML; everything slow happ
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -34,8 +33,7 @@ CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 
 async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Write durably, wake the worker, and return the stored payload (the first one, for a duplicate)."""
-    journal = request.app[keys.JOURNAL]
-    appended = await asyncio.to_thread(journal.append, kind, key, payload, utcnow())
+    appended = await request.app[keys.JOURNAL_WRITER].append(kind, key, payload, utcnow())
     if appended.created:
         request.app[keys.WORKER].notify()
     else:

@@ -35,18 +35,24 @@ class JournalWorker:
         """Apply what is pending now; returns how many entries were stored. Raises StoreUnavailable."""
         stored = 0
         while batch := await asyncio.to_thread(self._journal.pending, 100):
-            for entry in batch:
-                try:
-                    await self._apply(entry)
-                except (StoreUnavailable, TicketConflict):
-                    raise
-                except Exception as err:  # a bad entry must not block the ones behind it
-                    parked = await asyncio.to_thread(self._journal.mark_failed, entry.id, repr(err))
-                    log.exception("journal entry %s (%s) failed%s", entry.id, entry.kind,
-                                  "; parked after too many attempts" if parked else "; will retry")
-                    continue
-                await asyncio.to_thread(self._journal.mark_done, entry.id)
-                stored += 1
+            done: list[int] = []
+            try:
+                for entry in batch:
+                    try:
+                        await self._apply(entry)
+                    except (StoreUnavailable, TicketConflict):
+                        raise
+                    except Exception as err:  # a bad entry must not block the ones behind it
+                        parked = await asyncio.to_thread(self._journal.mark_failed, entry.id, repr(err))
+                        log.exception("journal entry %s (%s) failed%s", entry.id, entry.kind,
+                                      "; parked after too many attempts" if parked else "; will retry")
+                        continue
+                    done.append(entry.id)
+            finally:
+                # One write for the whole batch; entries applied before an outage are not applied twice.
+                if done:
+                    await asyncio.to_thread(self._journal.mark_done, done)
+                    stored += len(done)
         return stored
 
     async def run(self) -> None:

@@ -106,6 +106,10 @@ class Claim:
         after = {k: _jsonable(v) for k, v in changes.items()}
         return replace(self, **changes, updated_at=at, history=(*self.history, Change(at, actor, action, before, after)))
 
+    def with_note(self, actor: str, note: str, at: datetime) -> Claim:
+        """A copy with a reviewer's note in the history."""
+        return replace(self, updated_at=at, history=(*self.history, Change(at, actor, "note", {}, {"note": note})))
+
     def as_json(self) -> dict[str, Any]:
         """The API representation (signatures are internal)."""
         body = {name: _jsonable(getattr(self, name)) for name in _PUBLIC}

@@ -19,7 +19,7 @@ import aiohttp
 import feedparser
 
 from social_monitor.errors import SourceFailed
-from social_monitor.records import Attachment, RawPost, parse_time
+from social_monitor.records import TICKET_SOURCE, Attachment, RawPost, parse_time
 from social_monitor.store import SocialStore
 
 TIMEOUT: Final = aiohttp.ClientTimeout(total=30)
@@ -184,7 +184,7 @@ class TicketCollector:
 
     kind = "hotline"
 
-    def __init__(self, store: SocialStore, *, name: str = "hotline-tickets", interval_s: float = 60.0) -> None:
+    def __init__(self, store: SocialStore, *, name: str = TICKET_SOURCE, interval_s: float = 60.0) -> None:
         self.name, self.interval_s = name, interval_s
         self._store = store
 

@@ -14,6 +14,8 @@ MAX_TEXT: Final = 20_000
 VIETNAM: Final = timezone(timedelta(hours=7))
 """Exports from Zalo and partner tools often carry local times without an offset: they mean Vietnam time."""
 MEDIA_KINDS: Final = frozenset({"audio", "video"})
+TICKET_SOURCE: Final = "hotline-tickets"
+"""The source name of hotline tickets reporting misinformation (they count on claims as tickets, not posts)."""
 
 
 def utcnow() -> datetime:

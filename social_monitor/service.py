@@ -20,7 +20,7 @@ from social_monitor.clustering import ClaimBook, FlagPolicy, Mention, add_mentio
     with_flags
 from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
-from social_monitor.records import Post, RawPost, content_hash, post_id
+from social_monitor.records import TICKET_SOURCE, Post, RawPost, content_hash, post_id
 from social_monitor.scoring import Score, Scorer
 from social_monitor.similarity import signature
 from social_monitor.store import SocialStore, Version
@@ -197,7 +197,7 @@ class SocialService:
             raise InvalidClaim("give the 'correction_url' to move the claim to correction_published")
         updated = claim.with_change(actor, "review", now, **changes) if changes else claim
         if patch.note:
-            updated = updated.with_change(actor, "note", now, note=patch.note)
+            updated = updated.with_note(actor, patch.note, now)
         if updated is claim:
             return claim, current
         return updated, await self.store.save_claim(updated, current)
@@ -235,7 +235,7 @@ def _mention(raw: RawPost, forms: NormalisedText, now: datetime, score: Score | 
     reach = sum(n for n in (raw.likes, raw.comments, raw.shares) if n)
     return Mention(raw.key, forms.text, raw.source, raw.published_at or now, reach, signature(forms.folded),
                    score.probability if score else None, score.reasons if score else (), known,
-                   ticket_id=raw.source_id if raw.source == "hotline-tickets" else None)
+                   ticket_id=raw.source_id if raw.source == TICKET_SOURCE else None)
 
 
 def _post(raw: RawPost, forms: NormalisedText, digest: str, mention: Mention, claim_id: str, now: datetime,

@@ -175,7 +175,8 @@ class SocialStore:
         forms = normalise(known.text)
         doc = {**known.as_json(), "text_segmented": forms.segmented, "text_folded": forms.folded}
         async with _reachable():
-            await self._es.index(index=self.registry, id=known.id, document=doc, refresh="wait_for")
+            await self._es.index(index=self.registry, id=known.id, document=doc)
+            await self._es.indices.refresh(index=self.registry)  # the next ingest must match against it
 
     async def known_claims(self, body: dict[str, Any] | None = None) -> tuple[list[KnownClaim], int]:
         """The registry (or one page of it)."""

@@ -7,11 +7,17 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from elasticsearch import AsyncElasticsearch
 
-from social_monitor.collectors import FacebookCollector, RssCollector, parse_sources
+import intake.index
+from hotline import indices
+from social_monitor.collectors import FacebookCollector, RssCollector, TicketCollector, parse_sources
 from social_monitor.errors import SourceFailed
 from social_monitor.journal import PostJournal
+from social_monitor.queries import ClaimSearch, build_claim_search
 from social_monitor.scheduler import CollectorScheduler
+from social_monitor.service import SocialService
+from social_monitor.store import SocialStore
 from tests.social_monitor.conftest import GOOD_TOKEN, Sources
 
 @pytest.fixture
@@ -133,3 +139,24 @@ def test_source_specs_are_parsed(raw: str, expected: list[tuple[str, str, float]
 def test_bad_source_specs_are_refused(raw: str) -> None:
     with pytest.raises(ValueError):
         parse_sources(raw, default_interval_s=300)
+
+
+async def test_misinformation_tickets_become_mentions_of_claims(store: SocialStore, es: AsyncElasticsearch,
+                                                                unique_prefix: str) -> None:
+    await indices.ensure(es, indices.IndexSpec.from_module(intake.index), unique_prefix)
+    for n, (category, text) in enumerate([("misinformation_report", "Người dân báo: có tin trực thăng rải thuốc "
+                                                                     "khử trùng toàn tỉnh tối nay, có đúng không?"),
+                                          ("food_supply", "hết gạo")]):
+        await es.index(index=f"{unique_prefix}tickets", id=f"t{n}", refresh=True, document={
+            "id": f"t{n}", "number": f"210820-{n}", "channel": "call", "status": "new", "text": text,
+            "category": category, "created_at": f"2021-08-20T0{n}:00:00+00:00",
+            "updated_at": "2021-08-20T01:00:00+00:00"})
+    collector = TicketCollector(store)
+
+    batch = await collector.collect(None)
+    later = await collector.collect(batch.cursor)
+    await SocialService(store=store).ingest(batch.posts)
+
+    assert [p.source_id for p in batch.posts] == ["t0"] and later.posts == ()
+    claims, _ = await store.search_claims(build_claim_search(ClaimSearch()))
+    assert claims[0][0].ticket_ids == ("t0",) and claims[0][0].post_ids == ()

@@ -1,0 +1,29 @@
+"""The misinformation model's reasons, as the comms team reads them (Vietnamese)."""
+from __future__ import annotations
+
+import pytest
+
+from social_monitor.records import RawPost
+from social_monitor.scoring import MisinformationScorer, vietnamese_reason
+
+
+@pytest.mark.parametrize(("reason", "expected"), [
+    ("probability unreliable 0.93", None),
+    ("exclamations=4.00 (typical 0.00) raises the probability by 0.12", "dấu chấm than (+12%)"),
+    ("text_score=2.10 (typical -1.30) raises the probability by 0.31", "cách viết của bài (+31%)"),
+    ("wording 'chia_sẻ gấp' adds 0.84 to the text score", "cụm từ “chia_sẻ gấp”"),
+])
+def test_model_reasons_are_shown_in_vietnamese(reason: str, expected: str | None) -> None:
+    assert vietnamese_reason(reason) == expected
+
+
+def test_the_trained_model_scores_posts_and_explains_the_high_ones(scorer: MisinformationScorer) -> None:
+    posts = [RawPost("t", "1", "KHẨN!!! Uống nước chanh nóng chữa khỏi COVID-19, chia sẻ gấp cho mọi người!!! "
+                               "Liên hệ 0912345678 http://bit.ly/xyz", shares=900),
+             RawPost("t", "2", "UBND tỉnh Bình Dương thông báo lịch tiêm vắc xin mũi 2 tại trạm y tế phường.")]
+
+    scores = MisinformationScorer(scorer._model, explain_from=0.0).score(posts)
+
+    assert all(0 <= s.probability <= 1 for s in scores)
+    assert all(s.reasons for s in scores)
+    assert not any(r.startswith(("probability", "wording")) for s in scores for r in s.reasons)
