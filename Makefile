@@ -16,13 +16,17 @@ run: install
 test: install
 	$(BIN)/hotline search-node exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (reduced sizes, under 10 minutes); results in bench/results/latest.md.
+bench: install
+	$(BIN)/python -m bench.run
+
 check: install
 	$(BIN)/mypy
 
 install: system-deps $(DEPS_STAMP) search-node
 
 # Java 17 and Maven run the local Elasticsearch node; unshare (util-linux) lets it run unprivileged as root;
-# espeak-ng speaks Vietnamese test audio for the speech-to-text tests.
+# espeak-ng speaks Vietnamese test audio for the speech-to-text tests; Debian's chromium runs the browser tests.
 system-deps: $(SYSTEM_STAMP)
 $(SYSTEM_STAMP):
 	@missing=""; \
@@ -30,6 +34,7 @@ $(SYSTEM_STAMP):
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v unshare >/dev/null || missing="$$missing util-linux"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends $$missing; \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \

@@ -55,6 +55,11 @@ ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("POST", "/api/tickets"): frozenset({OPERATOR, ADMIN}),
     ("GET", "/api/tickets/{ticket_id}"): frozenset({OPERATOR, LEADER, ADMIN}),
     ("PATCH", "/api/tickets/{ticket_id}"): frozenset({OPERATOR, ADMIN}),
+    ("GET", "/api/tickets/{ticket_id}/recording"): frozenset({OPERATOR, ADMIN}),
+    ("GET", "/operator"): frozenset({OPERATOR, ADMIN}),
+    ("GET", "/operator/tickets/{ticket_id}"): frozenset({OPERATOR, ADMIN}),
+    ("GET", "/trends"): frozenset({LEADER, ADMIN}),
+    ("GET", "/trends/export.csv"): frozenset({LEADER, ADMIN}),
 }
 CALLER_NUMBER_ROLES: Final = frozenset({OPERATOR, ADMIN})
 """Roles that see callers' phone numbers unmasked."""

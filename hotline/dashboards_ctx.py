@@ -1,6 +1,7 @@
 """Wires the dashboards domain: stores for users, sessions and audit; Jinja2 templates."""
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,10 +30,16 @@ def local_time(value: datetime | str | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
 
 
+def show_json(value: object) -> str:
+    """Compact JSON for people: Vietnamese letters as letters, not \\u escapes (autoescaping still applies)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def setup_templates(app: web.Application) -> None:
     """Jinja2 with autoescaping; templates live in dashboards/templates."""
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     env.filters["local_time"] = local_time
+    env.filters["show_json"] = show_json
 
 
 async def dashboards_ctx(app: web.Application) -> AsyncIterator[None]:

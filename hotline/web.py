@@ -8,6 +8,8 @@ from http import HTTPStatus
 from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
+import dashboards.operator
+import dashboards.trends
 import dashboards.views
 import intake.views
 from hotline import indices, keys
@@ -106,5 +108,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(routes)
     app.add_routes(intake.views.routes)
     app.add_routes(dashboards.views.routes)
+    app.add_routes(dashboards.operator.routes)
+    app.add_routes(dashboards.trends.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")
     return app

@@ -306,13 +306,14 @@ class TicketPatch:
     category: str | None = None
     note: str | None = None
     follow_up_at: datetime | None = None
+    merged_into: str | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> TicketPatch:
         """Validate the body; unknown fields are an error, so typos do not pass silently."""
         if not isinstance(data, dict):
             raise InvalidTicket("expected a JSON object")
-        unknown = set(data) - {"version", "status", "assignee", "category", "note", "follow_up_at"}
+        unknown = set(data) - {"version", "status", "assignee", "category", "note", "follow_up_at", "merged_into"}
         if unknown:
             raise InvalidTicket(f"unknown fields: {', '.join(sorted(unknown))}")
         status = _optional_str(data, "status")
@@ -330,7 +331,8 @@ class TicketPatch:
             raise InvalidTicket("'follow_up_at' must include a time zone, e.g. +07:00")
         return cls(version=_optional_str(data, "version"), status=Status(status) if status else None,
                    assignee=_optional_str(data, "assignee"), category=category,
-                   note=_optional_str(data, "note", max_len=MAX_TEXT), follow_up_at=follow_at)
+                   note=_optional_str(data, "note", max_len=MAX_TEXT), follow_up_at=follow_at,
+                   merged_into=_optional_str(data, "merged_into") or None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,13 +243,18 @@ class IntakeService:
             changes.update(category=patch.category, category_corrected=True)
         if patch.follow_up_at is not None:
             changes["follow_up_at"] = patch.follow_up_at
+        if patch.merged_into is not None and patch.merged_into != ticket.merged_into:
+            if patch.merged_into == ticket.id:
+                raise InvalidTicket("a ticket cannot be merged into itself")
+            await self.store.get(patch.merged_into)  # TicketNotFound if the target does not exist
+            changes.update(merged_into=patch.merged_into, status=Status.CLOSED)
         updated = ticket.with_change(actor, "updated", now, **changes) if changes else ticket
         if patch.note:
             updated = replace(updated, notes=(*updated.notes, Note(now, actor, patch.note)), updated_at=now)
             updated = updated.with_change(actor, "note", now)
         if updated is ticket:
             return ticket
-        await self.store.save(updated, version)
+        await self.store.save(updated, version, visible=True)
         if changes.get("status") is Status.RESOLVED:
             updated = await self._send_outcome(updated)
         return updated

@@ -77,11 +77,15 @@ class TicketStore:
             raise StoreUnavailable(str(err)) from err
         return True
 
-    async def save(self, ticket: Ticket, version: Version) -> Version:
-        """Overwrite the ticket only if nobody changed it since `version` was read."""
+    async def save(self, ticket: Ticket, version: Version, *, visible: bool = False) -> Version:
+        """Overwrite the ticket only if nobody changed it since `version` was read.
+
+        `visible` waits until searches see the change: an operator reloading the queue expects it.
+        """
         try:
             resp = await self._es.index(index=self._alias, id=ticket.id, document=self._doc(ticket),
-                                        if_seq_no=version.seq_no, if_primary_term=version.primary_term)
+                                        if_seq_no=version.seq_no, if_primary_term=version.primary_term,
+                                        refresh="wait_for" if visible else None)
         except ConflictError as err:
             raise TicketConflict(f"ticket {ticket.id} changed since version {version}") from err
         except (TransportConnectionError, ConnectionTimeout) as err:
@@ -96,6 +100,16 @@ class TicketStore:
             raise StoreUnavailable(str(err)) from err
         hits = resp["hits"]["hits"]
         return Page([Ticket.from_doc(h["_source"]) for h in hits], int(resp["hits"]["total"]["value"]))
+
+    async def search_with_aggs(self, body: dict[str, Any]) -> tuple[Page, dict[str, Any]]:
+        """Run a body that has aggregations; the dashboards' queries module reads the second part."""
+        try:
+            resp = await self._es.search(index=self._alias, **body)
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        hits = resp["hits"]["hits"]
+        page = Page([Ticket.from_doc(h["_source"]) for h in hits], int(resp["hits"]["total"]["value"]))
+        return page, dict(resp.get("aggregations") or {})
 
     async def ids(self, body: dict[str, Any]) -> list[str]:
         """Only the ids of the matching tickets."""

@@ -209,6 +209,17 @@ async def get_ticket(request: web.Request) -> web.Response:
                              headers={"ETag": f'"{version}"'})
 
 
+@routes.get("/api/tickets/{ticket_id}/recording")
+async def get_ticket_recording(request: web.Request) -> web.Response:
+    """Roles: operator, admin. The call's recording, fetched from Twilio with the account's credentials."""
+    ticket, _ = await request.app[keys.STORE].get(request.match_info["ticket_id"])
+    messaging = request.app[keys.SERVICE].messaging
+    if not ticket.recording_url or messaging is None:
+        raise web.HTTPNotFound(text="this ticket has no recording")
+    audio = await messaging.download_recording(ticket.recording_url)
+    return web.Response(body=audio, content_type="audio/wav", headers={"Cache-Control": "private, max-age=600"})
+
+
 @routes.patch("/api/tickets/{ticket_id}")
 async def patch_ticket(request: web.Request) -> web.Response:
     """Roles: operator, admin. Change status, assignee, category, notes, follow-up; 409 on a concurrent change."""

@@ -21,9 +21,10 @@ KEYS: Final = {"operator": "op-key-0123456789abcdef", "leader": "lead-key-012345
 def make_settings(base: Settings, data_dir: Path, **overrides: Any) -> Settings:
     """Settings for an app under test: Twilio credentials, API keys, a private journal."""
     api_keys = parse_api_keys(",".join(f"{role}-user:{role}:{key}" for role, key in KEYS.items()))
-    return replace(base, data_dir=data_dir, twilio_auth_token=TWILIO_TOKEN, twilio_account_sid=TWILIO_SID,
-                   public_base_url=PUBLIC_URL, api_keys=api_keys, journal_max_backoff_s=1.0,
-                   twilio_from_number="+15005550006", **overrides)
+    values: dict[str, Any] = {"data_dir": data_dir, "twilio_auth_token": TWILIO_TOKEN,
+                              "twilio_account_sid": TWILIO_SID, "public_base_url": PUBLIC_URL, "api_keys": api_keys,
+                              "journal_max_backoff_s": 1.0, "twilio_from_number": "+15005550006"}
+    return replace(base, **{**values, **overrides})
 
 
 def auth(role: str) -> dict[str, str]:

@@ -1,0 +1,152 @@
+"""Real headless Chromium against the real app and Elasticsearch: each role's pages, end to end.
+
+Screenshots of every page land in test-artifacts/ for people to look at.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
+
+from dashboards import keys as dashboard_keys
+from dashboards import service as accounts
+from hotline.settings import Settings
+from hotline.web import create_app
+from intake import keys as intake_keys
+from intake.records import ManualReport
+from tests.factories import make_settings
+
+pytestmark = pytest.mark.asyncio
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "mật-khẩu-thử-nghiệm"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> AsyncIterator[TestServer]:
+    app = create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix,
+                                   public_base_url="http://127.0.0.1"))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    now = datetime.now(timezone.utc)
+    for username, role in (("lan", "operator"), ("hoa", "leader"), ("minh", "admin")):
+        await accounts.add_user(username, role, PASSWORD, username.title(), actor="test", now=now,
+                                users=app[dashboard_keys.USERS], audit=app[dashboard_keys.AUDIT])
+    service = app[intake_keys.SERVICE]
+    for i, text in enumerate(["Khu phố 2 phường Dĩ An bị phong tỏa 5 ngày, nhà em hết gạo",
+                              "ba em kho tho spo2 89 can xe cap cuu o Thuan Giao",
+                              "cho hỏi lịch tiêm mũi 2 ở Thủ Dầu Một"]):
+        await service.create_manual(ManualReport(text, caller=f"+8491234500{i}"), actor="test", ticket_id=f"demo-{i}")
+    await app[intake_keys.STORE].refresh()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is not installed; run the tests with `make test`, which installs it")
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def sign_in(browser: Browser, server: TestServer, username: str) -> Page:
+    page = await browser.new_page(base_url=str(server.make_url("")), locale="vi-VN",
+                                  viewport={"width": 1280, "height": 900})
+    await page.goto("/login")
+    await page.fill('input[name="username"]', username)
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.wait_for_load_state("networkidle")
+    return page
+
+
+async def test_wrong_password_shows_a_vietnamese_error(browser: Browser, server: TestServer) -> None:
+    page = await browser.new_page(base_url=str(server.make_url("")))
+    await page.goto("/login")
+    await page.fill('input[name="username"]', "lan")
+    await page.fill('input[name="password"]', "sai-mat-khau-nhe")
+    await page.click('button[type="submit"]')
+
+    assert "Tên đăng nhập hoặc mật khẩu không đúng" in await page.inner_text(".error")
+    await page.screenshot(path=ARTIFACTS / "login-error.png")
+
+
+async def test_operator_triages_a_ticket_end_to_end(browser: Browser, server: TestServer) -> None:
+    page = await sign_in(browser, server, "lan")
+    assert page.url.endswith("/operator")
+    first_row = page.locator("table.queue tbody tr").first
+    assert "Khẩn cấp" in await first_row.inner_text()  # the emergency is at the top
+    await page.screenshot(path=ARTIFACTS / "operator-queue.png", full_page=True)
+
+    async with page.expect_navigation():  # the page reloads once the API accepted the change
+        await page.click('tr[data-ticket="demo-0"] button.take')
+    assert "lan" in await page.locator('tr[data-ticket="demo-0"]').inner_text()
+
+    await page.click('tr[data-ticket="demo-0"] a')
+    await page.select_option("#new-status", "in_progress")
+    await page.fill("#note", "Đã gọi lại, chuyển tổ dân phố hỗ trợ gạo")
+    async with page.expect_navigation():
+        await page.click("#save")
+    assert await page.inner_text("#status") == "Đang xử lý"
+    assert "Đã gọi lại" in await page.inner_text("#notes")
+
+    await page.select_option("#new-status", "resolved")
+    await page.select_option("#new-category", "social_support")
+    async with page.expect_navigation():
+        await page.click("#save")
+    assert await page.inner_text("#status") == "Đã giải quyết"
+    assert "Hỗ trợ an sinh" in await page.inner_text("#category")
+    assert "xác nhận" in await page.inner_text(".card")
+    await page.screenshot(path=ARTIFACTS / "operator-ticket.png", full_page=True)
+
+
+async def test_leader_searches_without_diacritics_and_exports_csv(browser: Browser, server: TestServer) -> None:
+    page = await sign_in(browser, server, "hoa")
+    assert page.url.endswith("/trends")
+
+    await page.fill('input[name="q"]', "phong toa di an")
+    await page.click('form.filters button[type="submit"]')
+    await page.wait_for_load_state("networkidle")
+    assert (await page.inner_text("#result-count")).startswith("1 ")
+    assert "phong tỏa" in await page.inner_text("#results")
+    await page.screenshot(path=ARTIFACTS / "leader-trends.png", full_page=True)
+
+    async with page.expect_download() as info:
+        await page.click("#export")
+    download = await info.value
+    rows = list(csv.reader(io.StringIO((await download.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][0] == "so_phieu" and len(rows) == 2
+    assert "phong tỏa" in rows[1][-1] and rows[1][8].count("*") > 0  # caller masked for leaders
+
+
+async def test_admin_sees_users_and_the_audit_trail(browser: Browser, server: TestServer) -> None:
+    page = await sign_in(browser, server, "minh")
+    assert page.url.endswith("/admin/users")
+    assert "lan" in await page.inner_text("table")
+    await page.screenshot(path=ARTIFACTS / "admin-users.png", full_page=True)
+
+    await page.goto("/admin/audit")
+    assert "user_created" in await page.inner_text("table")
+    await page.screenshot(path=ARTIFACTS / "admin-audit.png", full_page=True)
+
+
+async def test_a_leader_cannot_open_the_operator_queue(browser: Browser, server: TestServer) -> None:
+    page = await sign_in(browser, server, "hoa")
+
+    response = await page.goto("/operator")
+
+    assert response is not None and response.status == 403
