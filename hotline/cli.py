@@ -18,6 +18,7 @@ import classifier.cli
 import dashboards.cli
 import intake.cli
 from hotline import indices, search_node
+from hotline.demo import DEMO_USERS, load_demo
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
 from hotline.settings import Settings, SettingsError
@@ -224,6 +225,29 @@ def index_migrate(ctx: click.Context, keep_old: bool) -> None:
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     click.echo(json.dumps([m.as_json() for m in done], indent=2))
+
+
+@cli.group("demo")
+def demo_group() -> None:
+    """Demo data for a newcomer's local node."""
+
+
+@demo_group.command("load")
+@click.option("--tickets", type=click.IntRange(1, 100_000), default=400, show_default=True,
+              help="How many demo tickets to create.")
+@click.option("--password", envvar="DEMO_PASSWORD", required=True, prompt=True, hide_input=True,
+              help="Password of the demo users (DEMO_PASSWORD).")
+@click.pass_context
+def demo_load(ctx: click.Context, tickets: int, password: str) -> None:
+    """Create demo users (one per role) and tickets spread over 30 days, with a surge to spot."""
+    settings = _settings(ctx)
+
+    async def work(es: AsyncElasticsearch) -> dict[str, int]:
+        await indices.ensure_all(es, settings.index_prefix)
+        return await load_demo(es, alias=settings.alias, password=password, tickets=tickets)
+    done = _with_es(settings, work)
+    click.echo(f"created {done['users']} users and {done['tickets']} tickets; users: "
+               + ", ".join(f"{u} ({r})" for u, r, _ in DEMO_USERS))
 
 
 cli.add_command(classifier.cli.classify)

@@ -1,0 +1,31 @@
+"""`hotline demo load` fills a node with data every page can show."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from click.testing import CliRunner
+from elasticsearch import AsyncElasticsearch
+
+from hotline.cli import cli
+from hotline.settings import Settings
+
+
+async def test_demo_load_creates_users_and_tickets_with_a_surge(settings: Settings, es: AsyncElasticsearch,
+                                                               unique_prefix: str) -> None:
+    env = {"ES_URL": settings.es_url or "", "INDEX_PREFIX": unique_prefix, "LOG_LEVEL": "WARNING",
+           "DEMO_PASSWORD": "demo-password-123"}
+
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["demo", "load", "--tickets", "80"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "created 5 users and 80 tickets" in result.output
+    tickets = f"{unique_prefix}tickets"
+    await es.indices.refresh(index=tickets)
+    counts: Any = await es.search(index=tickets, size=0, aggs={
+        "district": {"terms": {"field": "district", "size": 20}}, "category": {"terms": {"field": "category"}}})
+    districts = {b["key"]: b["doc_count"] for b in counts["aggregations"]["district"]["buckets"]}
+    assert districts.get("Dĩ An", 0) >= 10
+    assert len(counts["aggregations"]["category"]["buckets"]) >= 5
+    again = await asyncio.to_thread(CliRunner().invoke, cli, ["demo", "load", "--tickets", "80"], env=env)
+    assert "created 0 users and 0 tickets" in again.output
