@@ -256,3 +256,7 @@ cli.add_command(classifier.cli.evaluate)
 cli.add_command(intake.cli.tickets_group)
 cli.add_command(intake.cli.journal_group)
 cli.add_command(dashboards.cli.users_group)
+
+
+if __name__ == "__main__":
+    cli()
