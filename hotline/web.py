@@ -44,6 +44,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return web.json_response(error_body(exc.reason.lower().replace(" ", "_"), exc.text or exc.reason),
                                  status=exc.status, headers={k: v for k, v in exc.headers.items()
                                                              if k.lower() not in ("content-type", "content-length")})
+    except UnicodeDecodeError:
+        # A body that is not valid UTF-8 (forms and JSON are decoded lazily, wherever they are read).
+        return web.json_response(error_body("bad_request", "the request body is not valid UTF-8"),
+                                 status=HTTPStatus.BAD_REQUEST)
     except (IntakeError, DashboardError) as exc:
         status = ERROR_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)
         if status >= 500:
