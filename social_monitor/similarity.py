@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -51,21 +51,24 @@ def shingles(folded: str) -> set[str]:
     return grams | {w for w in words if len(w) > 2}
 
 
+def band_keys(values: tuple[int, ...]) -> tuple[str, ...]:
+    """One key per band: the band number and a short hash of its rows (equal keys = candidate pair)."""
+    raw = np.asarray(values, dtype=np.uint64).tobytes()
+    width = ROWS * 8
+    return tuple(f"{band}:{hashlib.blake2b(raw[band * width:(band + 1) * width], digest_size=8).hexdigest()}"
+                 for band in range(BANDS))
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """The MinHash of one text and the LSH band keys derived from it."""
+    """The MinHash of one text and the LSH band keys derived from it (computed once: matching reads them often)."""
 
     values: tuple[int, ...]
+    bands: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
-    @property
-    def bands(self) -> tuple[str, ...]:
-        """One key per band: the band number and a short hash of its rows (equal keys = candidate pair)."""
-        keys = []
-        for band in range(BANDS):
-            rows = self.values[band * ROWS:(band + 1) * ROWS]
-            digest = hashlib.blake2b(np.asarray(rows, dtype=np.uint64).tobytes(), digest_size=8).hexdigest()
-            keys.append(f"{band}:{digest}")
-        return tuple(keys)
+    def __post_init__(self) -> None:
+        if not self.bands:
+            object.__setattr__(self, "bands", band_keys(self.values))
 
     def similarity(self, other: Signature) -> float:
         """Estimated Jaccard similarity of the two shingle sets."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,13 @@ from social_monitor.store import SocialStore
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "social"
 GOOD_TOKEN = "EAAB-test-token-0123456789"
+
+
+@pytest.fixture(autouse=True)
+async def _drop_test_indices(es: AsyncElasticsearch, unique_prefix: str) -> AsyncIterator[None]:
+    """Delete this test's indices when it ends: app tests create a dozen, and the node has a shard limit."""
+    yield
+    await es.indices.delete(index=f"{unique_prefix}*", ignore_unavailable=True, expand_wildcards="all")
 
 
 @pytest.fixture

@@ -77,11 +77,13 @@ async def test_a_post_repeating_a_registered_false_claim_is_flagged_with_the_cor
     queue = await (await client.get("/api/claims", params={"state": "flagged", "verdict": "false"},
                                     headers=auth("comms"))).json()
     assert queue["total"] == 1 and queue["claims"][0]["correction_url"] == CORRECTION
+    await _known_claims_are_listed_and_exported_as_claimreview(client)
 
 
 async def test_review_moves_through_states_records_who_and_refuses_stale_versions(client: TestClient) -> None:
+    await _bad_requests_get_4xx_with_a_reason(client)
     await _push(client, _rumours()[:1])
-    claim_id = (await _until_ingested(client, 1))["posts"][0]["claim_id"]
+    claim_id = next(p["claim_id"] for p in (await _until_ingested(client, 2))["posts"] if p["source_id"] == "p1")
     url = f"/api/claims/{claim_id}"
     read = await (await client.get(url, headers=auth("leader"))).json()
 
@@ -103,7 +105,26 @@ async def test_review_moves_through_states_records_who_and_refuses_stale_version
     assert stale.status == 409 and (await stale.json())["error"] == "claim_conflict"
 
 
-@pytest.mark.parametrize(("body", "message"), [
+# One app per test, not per case: starting the app (models, indices) is what makes these tests slow.
+BAD_QUERIES: list[tuple[str, dict[str, str], str]] = [
+    ("/api/claims", {"sort": "random"}, "sort must be one of"),
+    ("/api/claims", {"state": "lost"}, "unknown state"),
+    ("/api/claims", {"page": "0"}, "'page'"),
+    ("/api/posts", {"min_score": "high"}, "'min_score'"),
+    ("/api/posts", {"flagged": "yes"}, "true or false"),
+]
+
+
+async def _bad_list_parameters_get_400_and_an_unknown_claim_404(client: TestClient) -> None:
+    for path, query, message in BAD_QUERIES:
+        resp = await client.get(path, params=query, headers=auth("comms"))
+        assert resp.status == 400, query
+        assert message in (await resp.json())["message"], query
+    missing = await client.get("/api/claims/nope", headers=auth("comms"))
+    assert missing.status == 404 and (await missing.json())["error"] == "claim_not_found"
+
+
+BAD_REVIEWS: list[tuple[dict[str, Any], str]] = [
     ({"state": "correction_published"}, "cannot go from watching to correction_published"),
     ({"state": "in_review", "verdict": "maybe"}, "unknown verdict"),
     ({"state": "flying"}, "unknown state"),
@@ -111,50 +132,62 @@ async def test_review_moves_through_states_records_who_and_refuses_stale_version
     ({"correction_url": "javascript:alert(1)"}, "http(s) URL"),
     ({"version": None, "state": "in_review"}, "'version' is required"),
     ({"version": "nonsense", "state": "in_review"}, "must look like '12:1'"),
-])
-async def test_bad_reviews_get_400_with_a_reason(client: TestClient, body: dict[str, Any], message: str) -> None:
+]
+
+
+async def _bad_requests_get_4xx_with_a_reason(client: TestClient) -> None:
+    await _bad_list_parameters_get_400_and_an_unknown_claim_404(client)
     await _push(client, _rumours()[2:])
     claim_id = (await _until_ingested(client, 1))["posts"][0]["claim_id"]
     read = await (await client.get(f"/api/claims/{claim_id}", headers=auth("comms"))).json()
 
-    resp = await client.patch(f"/api/claims/{claim_id}", json={"version": read["version"], **body},
-                              headers=auth("comms"))
+    for body, message in BAD_REVIEWS:
+        resp = await client.patch(f"/api/claims/{claim_id}", json={"version": read["version"], **body},
+                                  headers=auth("comms"))
+        assert resp.status == 400, body
+        assert message in (await resp.json())["message"], body
+    await client.app[social_keys.STORE].refresh()
 
-    assert resp.status == 400
-    assert message in (await resp.json())["message"]
 
-
-@pytest.mark.parametrize(("payload", "message"), [
-    ({"id": "x"}, "post 0"),
+BAD_PUSHES: list[tuple[Any, str]] = [
+    ({"id": "x"}, "expected a JSON array"),
     ([{"text": "không có id"}], "post 0: 'id'"),
     ([{"id": "1", "text": "a"}, {"id": "2", "text": "b", "likes": -1}], "post 1: 'likes'"),
     ([{"id": "1", "text": "a", "published_at": "hôm qua"}], "ISO 8601"),
     ([{"id": "1", "text": "a", "colour": "red"}], "unknown fields: colour"),
     ([], "1 to 1000 posts"),
-])
-async def test_bad_pushes_get_400_and_store_nothing(client: TestClient, payload: Any, message: str) -> None:
-    resp = await _push(client, payload)
+]
 
-    assert resp.status == 400
-    body = await resp.json()
-    assert body["error"] == "invalid_post" and (message in body["message"] or message == "post 0")
+
+async def test_routes_admit_only_their_roles_and_bad_pushes_get_400(client: TestClient) -> None:
+    await _routes_admit_only_their_roles(client)
+    not_json = await client.post("/api/posts", data="[{", headers={**auth("comms"),
+                                                                  "Content-Type": "application/json"})
+    assert not_json.status == 400 and (await not_json.json())["message"] == "body must be JSON"
+    for payload, message in BAD_PUSHES:
+        resp = await _push(client, payload)
+        body = await resp.json()
+        assert resp.status == 400 and body["error"] == "invalid_post", payload
+        assert message in body["message"], payload
     assert client.app[social_keys.JOURNAL].counts()["pending"] == 0
 
 
-@pytest.mark.parametrize(("method", "path", "role", "status"), [
+ROLES: list[tuple[str, str, str | None, int]] = [
     ("POST", "/api/posts", "leader", 403), ("POST", "/api/posts", "operator", 403),
     ("GET", "/api/claims", "operator", 403), ("PATCH", "/api/claims/x", "leader", 403),
     ("POST", "/api/known-claims", "leader", 403), ("GET", "/api/sources", "operator", 403),
     ("GET", "/api/posts", None, 401), ("GET", "/api/known-claims/claimreview.jsonld", None, 401),
-])
-async def test_routes_admit_only_their_roles(client: TestClient, method: str, path: str, role: str | None,
-                                             status: int) -> None:
-    resp = await client.request(method, path, json={}, headers=auth(role) if role else {})
-
-    assert resp.status == status
+    ("GET", "/api/claims", "leader", 200), ("GET", "/api/posts", "leader", 200),
+]
 
 
-async def test_known_claims_are_listed_and_exported_as_claimreview(client: TestClient) -> None:
+async def _routes_admit_only_their_roles(client: TestClient) -> None:
+    for method, path, role, status in ROLES:
+        resp = await client.request(method, path, json={}, headers=auth(role) if role else {})
+        assert resp.status == status, (method, path, role)
+
+
+async def _known_claims_are_listed_and_exported_as_claimreview(client: TestClient) -> None:
     for text, verdict in (("Vắc xin Vero Cell gây vô sinh", "false"), ("Bình Dương nhận thêm vắc xin", "true")):
         resp = await client.post("/api/known-claims", headers=auth("comms"), json={
             "text": text, "verdict": verdict, "date": "2021-08-21",
@@ -166,33 +199,13 @@ async def test_known_claims_are_listed_and_exported_as_claimreview(client: TestC
     export = await client.get("/api/known-claims/claimreview.jsonld", headers=auth("comms"))
 
     assert missing_url.status == 400 and "correction_url" in (await missing_url.json())["message"]
-    assert listed["total"] == 2 and listed["known_claims"][0]["recorded_by"] == "comms-user"
+    assert listed["total"] == 3 and listed["known_claims"][0]["recorded_by"] == "comms-user"
     assert export.content_type == "application/ld+json"
     reviews = {r["claimReviewed"]: r for r in await export.json(content_type=None)}
     false = reviews["Vắc xin Vero Cell gây vô sinh"]
     assert false["@type"] == "ClaimReview" and false["url"] == CORRECTION and false["datePublished"] == "2021-08-21"
     assert false["reviewRating"]["ratingValue"] == 1 and false["reviewRating"]["alternateName"] == "Sai sự thật"
     assert "url" not in reviews["Bình Dương nhận thêm vắc xin"]
-
-
-@pytest.mark.parametrize(("path", "query", "message"), [
-    ("/api/claims", {"sort": "random"}, "sort must be one of"),
-    ("/api/claims", {"state": "lost"}, "unknown state"),
-    ("/api/claims", {"page": "0"}, "'page'"),
-    ("/api/posts", {"min_score": "high"}, "'min_score'"),
-    ("/api/posts", {"flagged": "yes"}, "true or false"),
-])
-async def test_bad_list_parameters_get_400(client: TestClient, path: str, query: dict[str, str], message: str) -> None:
-    resp = await client.get(path, params=query, headers=auth("comms"))
-
-    assert resp.status == 400
-    assert message in (await resp.json())["message"]
-
-
-async def test_unknown_claim_is_404(client: TestClient) -> None:
-    resp = await client.get("/api/claims/nope", headers=auth("comms"))
-
-    assert resp.status == 404 and (await resp.json())["error"] == "claim_not_found"
 
 
 async def test_sources_show_each_source_and_the_backlog(client: TestClient) -> None:
