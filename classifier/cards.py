@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from classifier.evaluate import EvaluationReport
 
@@ -56,6 +56,51 @@ Trained {date.today().isoformat()} with `hotline train {name}`. Estimator: `{_ES
 {folded}{_CAVEATS.get(name, "")}
 ## Limits
 {_LIMITS[name]}
+"""
+
+
+def misinformation_card(name: str, version: int, report: EvaluationReport, repeated: dict[str, Any], *,
+                        n_train: int, folds: int) -> str:
+    """The card of the misinformation model."""
+    seeds = ", ".join(f"{v:.4f}" for v in repeated.get("roc_auc_seed_means", []))
+    return f"""# {name}.v{version}
+
+Trained {date.today().isoformat()} with `hotline train {name}`. Estimator:
+`classifier.misinformation.MisinformationClassifier`: word 1–3-gram TF-IDF on pyvi-segmented text with
+logistic regression, whose out-of-fold score is stacked with 20 metadata features (engagement, hour and
+weekday, length, links, phone numbers, hashtags, punctuation and case ratios) in gradient-boosted trees.
+
+## Intended use
+Rank social posts for the communications team's review by the probability that they are unreliable.
+A score is a reason to look, never a verdict: people decide, and the review queue records who did.
+
+## Training data
+- **ReINTEL** (VLSP 2020 shared task "Reliable Intelligence Identification on Vietnamese SNSs"), public
+  training part: {n_train} posts from 2020, many about COVID-19, labelled reliable/unreliable.
+- **Terms**: VLSP research-use terms; cite the shared task. Not for redistribution: the data is read from
+  `../shared/data/reintel/train.csv` at training time and not copied into this repository. Only the fitted
+  model (vocabulary and weights) is committed.
+- Not used: the hashed author (no production author could ever match a training hash) and the absolute
+  date (in this data it reflects collection, and every production post is later).
+
+## Metrics
+Repeated stratified {folds}-fold cross-validation, 3 seeds, near-duplicate reposts kept in one fold
+(groups: {repeated.get("n_groups", "?")}):
+- **ROC-AUC {repeated.get("roc_auc_mean", float("nan")):.4f} ± {repeated.get("roc_auc_std", float("nan")):.4f}**
+  (seed means {seeds})
+- average precision {repeated.get("average_precision_mean", float("nan")):.4f}, Brier score
+  {repeated.get("brier_mean", float("nan")):.4f}
+
+One {folds}-fold pass at the 0.5 threshold:
+```
+{report.as_text()}
+```
+
+## Limits
+Trained on 2020 posts: new topics, new slang and new scams drift away from it. Engagement counts in
+ReINTEL were collected some time after posting; a fresh post has lower counts, so scores can move when
+counts are refreshed. The 17 % unreliable share of the training data will differ in production, so treat the
+probability as a ranking more than a calibrated frequency.
 """
 
 

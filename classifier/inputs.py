@@ -84,8 +84,10 @@ def input_for(name: str) -> ModelInput:
     """The adapters of model `name`."""
     if name in TEXT_MODELS:
         return TEXT_MODELS[name]
+    # Imported here: misinformation_input builds on this module's ModelInput.
     from classifier.misinformation_input import MISINFORMATION
-    return MISINFORMATION
+    adapter: ModelInput = MISINFORMATION
+    return adapter
 
 
 

@@ -34,7 +34,7 @@ def group_near_duplicates(texts: Sequence[str], *, threshold: float = 0.8) -> ND
     similarity.data = (similarity.data > threshold).astype(np.int8)
     similarity.eliminate_zeros()
     _, groups = connected_components(similarity, directed=False)
-    return groups.astype(np.int64)
+    return np.asarray(groups, dtype=np.int64)
 
 
 def cross_validate_auc(

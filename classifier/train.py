@@ -86,6 +86,8 @@ class TrainingResult:
     folds: int
     without_diacritics: EvaluationReport | None = None
     """The same cross-validation with every held-out text stripped of diacritics."""
+    extra_metrics: dict[str, Any] | None = None
+    """Model-specific numbers for the card (e.g. repeated grouped ROC-AUC)."""
 
 
 def cross_validate(estimator: Any, texts: Sequence[str], y: Sequence[str], *, labels: Sequence[str],

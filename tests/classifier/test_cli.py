@@ -93,3 +93,22 @@ def test_evaluate_prints_per_label_scores_and_confusion(tmp_path: Path) -> None:
     assert "line 4:" in result.stderr
     medical = next(line for line in result.stdout.splitlines() if line.startswith("medical "))
     assert medical.split()[-1] == "1"
+
+
+def test_classify_misinformation_scores_posts_with_metadata_and_reports_bad_lines() -> None:
+    lines = [json.dumps({"id": "p1", "text": "KHẨN CẤP!!! Uống nước lá đu đủ chữa khỏi covid 100%, chia sẻ ngay "
+                         "cho người thân kẻo muộn!!!", "shares": 900, "likes": 50, "comments": 300,
+                         "posted_at": "2021-07-20T21:00:00+07:00"}, ensure_ascii=False),
+             json.dumps({"id": "p2", "text": "Sở Y tế thông báo lịch tiêm vắc xin mũi 2 tại các phường của TP Thủ "
+                         "Dầu Một từ ngày 20/8, người dân mang theo CCCD.", "likes": 40, "shares": 3,
+                         "posted_at": 1629450000}, ensure_ascii=False),
+             '{"id": "p3", "text": "x", "likes": "many"}', '{"id": "p4", "text": "y", "posted_at": "hôm qua"}']
+
+    out, err, code = _classify("misinformation", lines)
+
+    assert code == 0
+    assert [o["id"] for o in out] == ["p1", "p2"]
+    assert {o["label"] for o in out} <= {"reliable", "unreliable"}
+    assert float(out[0]["score"]) > float(out[1]["score"])  # type: ignore[arg-type]
+    assert out[0]["reasons"]
+    assert "line 3: 'likes' must be a number" in err and "line 4: 'posted_at'" in err

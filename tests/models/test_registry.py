@@ -50,12 +50,12 @@ def test_missing_models_are_named_in_the_error(tmp_path: Path, ref: str) -> None
         registry.load(ref, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["category", "urgency"])
+@pytest.mark.parametrize("name", ["category", "urgency", "misinformation"])
 def test_committed_models_load_and_have_cards(name: str) -> None:
     path = registry.resolve(name)
 
     model = registry.load(name)
 
-    assert len(model.classes_) >= 3
+    assert len(model.classes_) >= 2
     assert "## Metrics" in (path / "MODEL_CARD.md").read_text()
     assert (path / "model.skops").stat().st_size < 20 * 1024 * 1024
