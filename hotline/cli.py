@@ -17,8 +17,10 @@ from elasticsearch import AsyncElasticsearch
 import classifier.cli
 import dashboards.cli
 import intake.cli
+import social_monitor.cli
 from hotline import indices, search_node
 from hotline.demo import DEMO_USERS, load_demo
+from hotline.social_ctx import open_service
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
 from hotline.settings import Settings, SettingsError
@@ -253,6 +255,7 @@ def demo_load(ctx: click.Context, tickets: int, password: str) -> None:
 cli.add_command(classifier.cli.classify)
 cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
+cli.add_command(social_monitor.cli.make_import_group(open_service))
 cli.add_command(intake.cli.tickets_group)
 cli.add_command(intake.cli.journal_group)
 cli.add_command(dashboards.cli.users_group)

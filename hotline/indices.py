@@ -22,7 +22,9 @@ import dashboards.audit_index
 import dashboards.sessions_index
 import dashboards.users_index
 import intake.index
+import social_monitor.claims_index
 import social_monitor.index
+import social_monitor.known_claims_index
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ class IndexSpec:
 
 
 SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
-    intake.index, social_monitor.index, dashboards.users_index, dashboards.sessions_index, dashboards.audit_index))
+    intake.index, social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index,
+    dashboards.users_index, dashboards.sessions_index, dashboards.audit_index))
 
 
 @dataclass(frozen=True, slots=True)

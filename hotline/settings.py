@@ -24,6 +24,27 @@ def _api_keys(raw: str) -> dict[str, Any]:
         raise SettingsError(f"API_KEYS: {err}") from err
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as err:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from err
+
+
+def _sources(env: Mapping[str, str], name: str) -> str:
+    from social_monitor.collectors import parse_sources  # checked at start-up, used by social_ctx
+
+    raw = env.get(name, "")
+    try:
+        parse_sources(raw, default_interval_s=300)
+    except ValueError as err:
+        raise SettingsError(f"{name}: {err}") from err
+    return raw
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -73,6 +94,20 @@ class Settings:
     asr_model_dir: str | None = None
     journal_max_backoff_s: float = 30.0
     session_ttl_hours: int = 12
+    social_feeds: str = ""
+    """RSS/Atom sources: name=url[@seconds],..."""
+    facebook_feeds: str = ""
+    """Facebook pages/groups: name=page_or_group_id[@seconds],..."""
+    facebook_access_token: str = field(default="", repr=False)
+    facebook_graph_base: str = "https://graph.facebook.com/v19.0"
+    social_poll_interval_s: int = 300
+    social_tickets_interval_s: int = 60
+    social_max_backoff_s: int = 3600
+    misinformation_model: str = "misinformation"
+    misinformation_threshold: float = 0.8
+    claim_growth_min_mentions: int = 10
+    claim_growth_ratio: float = 3.0
+    claimreview_publisher: str = "Đường dây nóng 1022"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +148,17 @@ class Settings:
             escalation_interval_s=_int(env, "ESCALATION_INTERVAL", d.escalation_interval_s),
             asr_model_dir=env.get("ASR_MODEL_DIR") or None,
             session_ttl_hours=_int(env, "SESSION_TTL_HOURS", d.session_ttl_hours),
+            social_feeds=_sources(env, "SOCIAL_FEEDS"), facebook_feeds=_sources(env, "FACEBOOK_FEEDS"),
+            facebook_access_token=env.get("FACEBOOK_ACCESS_TOKEN", ""),
+            facebook_graph_base=env.get("FACEBOOK_GRAPH_BASE", d.facebook_graph_base).rstrip("/"),
+            social_poll_interval_s=_int(env, "SOCIAL_POLL_INTERVAL", d.social_poll_interval_s),
+            social_tickets_interval_s=_int(env, "SOCIAL_TICKETS_INTERVAL", d.social_tickets_interval_s),
+            social_max_backoff_s=_int(env, "SOCIAL_MAX_BACKOFF", d.social_max_backoff_s),
+            misinformation_model=env.get("MISINFORMATION_MODEL", d.misinformation_model),
+            misinformation_threshold=_float(env, "MISINFORMATION_THRESHOLD", d.misinformation_threshold),
+            claim_growth_min_mentions=_int(env, "CLAIM_GROWTH_MIN_MENTIONS", d.claim_growth_min_mentions),
+            claim_growth_ratio=_float(env, "CLAIM_GROWTH_RATIO", d.claim_growth_ratio),
+            claimreview_publisher=env.get("CLAIMREVIEW_PUBLISHER", d.claimreview_publisher),
         )
 
     def alias(self, name: str) -> str:

@@ -11,9 +11,6 @@ import aiohttp
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
-import social_monitor.claims_index
-import social_monitor.index
-import social_monitor.known_claims_index
 from hotline import indices, keys
 from hotline.es import check_reachable, make_es
 from hotline.settings import Settings
@@ -31,24 +28,17 @@ from social_monitor.worker import IngestWorker
 
 log = logging.getLogger(__name__)
 
-SPECS: Final = tuple(indices.IndexSpec.from_module(m) for m in (
-    social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index))
 MAX_MEDIA_BYTES: Final = 50 * 1024 * 1024
 
 
-def _setting(settings: Settings, name: str, default: Any) -> Any:
-    # TODO(issue 5): read the attributes directly once Settings has the social-monitor fields.
-    return getattr(settings, name, default)
-
-
 async def _scorer(settings: Settings) -> Scorer | None:
-    ref = _setting(settings, "misinformation_model", "misinformation")
+    ref = settings.misinformation_model
     try:
         model = await asyncio.to_thread(registry.load, ref)
     except registry.ModelNotFound:
         log.error("no misinformation model %r: posts are grouped and matched but not scored", ref)
         return None
-    return MisinformationScorer(model, explain_from=float(_setting(settings, "misinformation_threshold", 0.8)))
+    return MisinformationScorer(model)
 
 
 def _speech(settings: Settings) -> Any:
@@ -71,42 +61,40 @@ def _media_fetcher(session: aiohttp.ClientSession) -> Any:
 def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | None, *, speech: Any = None,
                  session: aiohttp.ClientSession | None = None) -> SocialService:
     """The service with every dependency the settings describe."""
-    policy = FlagPolicy(score_threshold=float(_setting(settings, "misinformation_threshold", 0.8)),
-                        growth_min_mentions=int(_setting(settings, "claim_growth_min_mentions", 10)),
-                        growth_ratio=float(_setting(settings, "claim_growth_ratio", 3.0)))
+    policy = FlagPolicy(score_threshold=float(settings.misinformation_threshold),
+                        growth_min_mentions=int(settings.claim_growth_min_mentions),
+                        growth_ratio=float(settings.claim_growth_ratio))
     return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
                          fetch_media=_media_fetcher(session) if session is not None else None)
 
 
 def make_collectors(settings: Settings, session: aiohttp.ClientSession, store: SocialStore) -> list[Collector]:
     """One collector per configured source, plus the hotline's misinformation tickets."""
-    interval = float(_setting(settings, "social_poll_interval_s", 300))
+    interval = float(settings.social_poll_interval_s)
     collectors: list[Collector] = [
         RssCollector(s.name, s.target, session, interval_s=s.interval_s)
-        for s in parse_sources(_setting(settings, "social_feeds", ""), default_interval_s=interval)]
+        for s in parse_sources(settings.social_feeds, default_interval_s=interval)]
     collectors += [
-        FacebookCollector(s.name, s.target, session, access_token=_setting(settings, "facebook_access_token", ""),
-                          graph_base=_setting(settings, "facebook_graph_base", "https://graph.facebook.com/v19.0"),
+        FacebookCollector(s.name, s.target, session, access_token=settings.facebook_access_token,
+                          graph_base=settings.facebook_graph_base,
                           interval_s=s.interval_s)
-        for s in parse_sources(_setting(settings, "facebook_feeds", ""), default_interval_s=interval)]
-    collectors.append(TicketCollector(store, interval_s=float(_setting(settings, "social_tickets_interval_s", 60))))
+        for s in parse_sources(settings.facebook_feeds, default_interval_s=interval)]
+    collectors.append(TicketCollector(store, interval_s=float(settings.social_tickets_interval_s)))
     return collectors
 
 
 async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
     settings, es = app[keys.SETTINGS], app[keys.ES]
-    for spec in SPECS:  # already done by es_ctx once SPECS in hotline/indices.py lists them; cheap when so
-        await indices.ensure(es, spec, settings.index_prefix)
     scorer, speech = await asyncio.gather(_scorer(settings), asyncio.to_thread(_speech, settings))
     session = aiohttp.ClientSession()
     service = make_service(settings, es, scorer, speech=speech, session=session)
     journal = PostJournal(settings.data_dir / "social.sqlite3")
     worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
     scheduler = CollectorScheduler(journal, make_collectors(settings, session, service.store), on_accept=worker.notify,
-                                   max_backoff_s=float(_setting(settings, "social_max_backoff_s", 3600)))
+                                   max_backoff_s=float(settings.social_max_backoff_s))
     app[social_keys.CONFIG] = social_keys.SocialConfig(
-        claimreview_publisher=_setting(settings, "claimreview_publisher", "Đường dây nóng 1022"))
+        claimreview_publisher=settings.claimreview_publisher)
     app[social_keys.JOURNAL], app[social_keys.WORKER], app[social_keys.SCHEDULER] = journal, worker, scheduler
     app[social_keys.STORE], app[social_keys.SERVICE] = service.store, service
     tasks = [asyncio.create_task(worker.run(), name="social-ingest"), *scheduler.start()]
@@ -126,8 +114,7 @@ async def open_service(settings: Settings) -> AsyncIterator[SocialService]:
     es = make_es(settings)
     try:
         await check_reachable(es, settings.es_url or "")
-        for spec in SPECS:
-            await indices.ensure(es, spec, settings.index_prefix)
+        await indices.ensure_all(es, settings.index_prefix)
         yield make_service(settings, es, await _scorer(settings))
     finally:
         await es.close()

@@ -11,16 +11,20 @@ from elastic_transport import ApiError, TransportError
 import dashboards.operator
 import dashboards.trends
 import dashboards.views
+import social_monitor.views
 import intake.views
 from hotline import indices, keys
 from hotline.access import access_middleware
 from hotline.es import SearchUnavailable, es_ctx
 from hotline.dashboards_ctx import STATIC_DIR, dashboards_ctx, setup_templates
 from hotline.intake_ctx import intake_ctx
+from hotline.social_ctx import social_ctx
 from intake.errors import (IntakeError, InvalidSignature, InvalidTicket, InvalidWebhook, TicketConflict,
                            TicketNotFound)
 from intake.store import StoreUnavailable
 from dashboards.errors import DashboardError, InvalidUser, UserExists, UserNotFound
+from social_monitor.errors import ClaimConflict, ClaimNotFound, InvalidClaim, InvalidPost, SocialError
+from social_monitor.errors import StoreUnavailable as SocialStoreUnavailable
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # A body that is not valid UTF-8 (forms and JSON are decoded lazily, wherever they are read).
         return web.json_response(error_body("bad_request", "the request body is not valid UTF-8"),
                                  status=HTTPStatus.BAD_REQUEST)
-    except (IntakeError, DashboardError) as exc:
+    except (IntakeError, DashboardError, SocialError) as exc:
         status = ERROR_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)
         if status >= 500:
             log.warning("%s on %s %s: %s", exc.code, request.method, request.path, type(exc).__name__)
@@ -68,6 +72,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
+    InvalidPost: HTTPStatus.BAD_REQUEST, InvalidClaim: HTTPStatus.BAD_REQUEST,
+    ClaimNotFound: HTTPStatus.NOT_FOUND, ClaimConflict: HTTPStatus.CONFLICT,
+    SocialStoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     InvalidUser: HTTPStatus.BAD_REQUEST, UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT,
     InvalidWebhook: HTTPStatus.BAD_REQUEST, InvalidTicket: HTTPStatus.BAD_REQUEST,
     InvalidSignature: HTTPStatus.FORBIDDEN, TicketNotFound: HTTPStatus.NOT_FOUND,
@@ -108,9 +115,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(es_ctx)
     app.cleanup_ctx.append(dashboards_ctx)
     app.cleanup_ctx.append(intake_ctx)
+    app.cleanup_ctx.append(social_ctx)
     setup_templates(app)
     app.add_routes(routes)
     app.add_routes(intake.views.routes)
+    app.add_routes(social_monitor.views.routes)
     app.add_routes(dashboards.views.routes)
     app.add_routes(dashboards.operator.routes)
     app.add_routes(dashboards.trends.routes)

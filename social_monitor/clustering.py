@@ -119,7 +119,9 @@ def add_mentions(claim: Claim, mentions: Sequence[Mention], now: datetime, polic
     if known is not None and updated.known_claim_id is None:
         updated = replace(updated, known_claim_id=known.id, verdict=known.verdict,
                           correction_text=known.correction_text, correction_url=known.correction_url)
-    strongest = max((m for m in mentions if m.score is not None), key=lambda m: m.score or 0.0, default=None)
+    # The explained mention, when there is one, speaks for the claim (see SocialService._explain).
+    strongest = max((m for m in mentions if m.score is not None), key=lambda m: (bool(m.reasons), m.score or 0.0),
+                    default=None)
     flags = [model_flag(strongest.score, strongest.reasons, policy) if strongest else None,
              known_claim_flag(known), growth_flag(updated, policy)]
     return with_flags(updated, [f for f in flags if f is not None], now)

@@ -24,17 +24,20 @@ _WORDING: Final = re.compile(r"^wording '(?P<term>.+)' adds [\d.]+ to the text s
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """The model's probability that a post is unreliable, and (for high scores) the reasons, in Vietnamese."""
+    """The model's probability that a post is unreliable."""
 
     probability: float
-    reasons: tuple[str, ...]
 
 
 class Scorer(Protocol):
-    """Scores posts; blocking (the service runs it through asyncio.to_thread)."""
+    """Scores and explains posts; blocking (the service runs it through asyncio.to_thread)."""
 
     def score(self, posts: Sequence[RawPost]) -> list[Score]:
-        """One score per post, in order."""
+        """One score per post, in order (fast: every post is scored)."""
+        ...
+
+    def explain(self, post: RawPost) -> tuple[str, ...]:
+        """Why the post scores high, in Vietnamese (slow: called once per newly flagged claim)."""
         ...
 
 
@@ -55,28 +58,30 @@ def vietnamese_reason(reason: str) -> str | None:
 class MisinformationScorer:
     """Adapts `classifier.misinformation.MisinformationClassifier` (loaded with registry.load) to `Scorer`.
 
-    `predict_proba(...)[:, 1]` is the probability of "unreliable". Reasons cost one booster call per feature,
-    so they are computed only for posts at or above `explain_from` (the ones that get flagged).
+    `predict_proba(...)[:, 1]` is the probability of "unreliable". `top_reasons` re-runs the booster once per
+    feature (about a second a post on the development machine), so the service asks for it only once per
+    newly flagged claim, never per post.
     """
 
-    def __init__(self, model: Any, *, explain_from: float = 0.8, top: int = 4) -> None:
+    def __init__(self, model: Any, *, top: int = 4) -> None:
         self._model = model
-        self._explain_from = explain_from
         self._top = top
 
     def score(self, posts: Sequence[RawPost]) -> list[Score]:
         """One score per post, in order."""
-        from classifier.misinformation import PostFeatures
-
-        features = [PostFeatures(text=p.text, likes=p.likes, comments=p.comments, shares=p.shares,
-                                 posted_at=p.published_at, author=p.author) for p in posts]
-        if not features:
+        if not posts:
             return []
-        scores = []
-        for feature, probability in zip(features, self._model.predict_proba(features)[:, 1]):
-            reasons: tuple[str, ...] = ()
-            if probability >= self._explain_from:
-                found = (vietnamese_reason(r) for r in self._model.top_reasons(feature, n=self._top))
-                reasons = tuple(r for r in found if r)[:self._top]
-            scores.append(Score(round(float(probability), 4), reasons))
-        return scores
+        probabilities = self._model.predict_proba([_features(p) for p in posts])[:, 1]
+        return [Score(round(float(p), 4)) for p in probabilities]
+
+    def explain(self, post: RawPost) -> tuple[str, ...]:
+        """The model's top reasons for this post, in Vietnamese."""
+        found = (vietnamese_reason(r) for r in self._model.top_reasons(_features(post), n=self._top))
+        return tuple(r for r in found if r)[:self._top]
+
+
+def _features(post: RawPost) -> Any:
+    from classifier.misinformation import PostFeatures
+
+    return PostFeatures(text=post.text, likes=post.likes, comments=post.comments, shares=post.shares,
+                        posted_at=post.published_at, author=post.author)

@@ -9,18 +9,18 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Final, Protocol
 
 from classifier.text import NormalisedText, normalise, redact
 from social_monitor.claims import TRANSITIONS, Claim, ClaimPatch, KnownClaim, ReviewState
-from social_monitor.clustering import ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag, model_flag, \
-    with_flags
+from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
+                                       model_flag, with_flags)
 from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
-from social_monitor.records import TICKET_SOURCE, Post, RawPost, content_hash, post_id
+from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, content_hash, post_id
 from social_monitor.scoring import Score, Scorer
 from social_monitor.similarity import signature
 from social_monitor.store import SocialStore, Version
@@ -28,6 +28,8 @@ from social_monitor.store import SocialStore, Version
 log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES: Final = 5
+MAX_EXPLANATIONS: Final = 5
+"""Model explanations per batch (about a second each): a burst of new claims must not stall the ingest."""
 KNOWN_CLAIMS_TTL_S: Final = 60.0
 """How stale the in-memory registry may get when another process registers a claim (this one reloads at once)."""
 
@@ -94,7 +96,7 @@ class SocialService:
             else:
                 seen_in_batch[digest] = i
                 originals.append(i)
-        scores = await self._scores([fresh[i] for i in originals], [forms[i] for i in originals])
+        scores = await self._scores([fresh[i] for i in originals])
         matcher = await self._known_claims()
         mentions: dict[int, Mention] = {}
         for i, score in zip(originals, scores):
@@ -108,6 +110,7 @@ class SocialService:
         for i, origin in copies:
             duplicate_of[i], claim_of[i] = origin if isinstance(origin, tuple) else (fresh[origin].key, claim_of[origin])
             mentions[i] = _mention(fresh[i], forms[i], now, None, None)
+        await self._explain(mentions, fresh, claim_of, candidates)
         by_claim: dict[str, list[Mention]] = defaultdict(list)
         for i, claim_id in claim_of.items():
             by_claim[claim_id].append(mentions[i])
@@ -144,12 +147,33 @@ class SocialService:
             texts.append(str(getattr(transcript, "text", "")))
         return replace(raw, text="\n".join(t for t in texts if t))
 
-    async def _scores(self, raws: Sequence[RawPost], forms: Sequence[NormalisedText]) -> list[Score | None]:
+    async def _scores(self, raws: Sequence[RawPost]) -> list[Score | None]:
         if self.scorer is None or not raws:
             return [None] * len(raws)
-        scorer = self.scorer
-        found: list[Score | None] = list(await asyncio.to_thread(scorer.score, raws))
+        found: list[Score | None] = list(await asyncio.to_thread(self.scorer.score, raws))
         return found
+
+    async def _explain(self, mentions: dict[int, Mention], raws: Sequence[RawPost], claim_of: Mapping[int, str],
+                       candidates: Mapping[str, tuple[Claim, Version]]) -> None:
+        """Reasons for the strongest flagged mention of each claim that has no explained model flag yet."""
+        if self.scorer is None:
+            return
+        strongest: dict[str, int] = {}
+        for i, mention in mentions.items():
+            best = strongest.get(claim_of[i])
+            if (mention.score or 0.0) >= self.policy.score_threshold and (
+                    best is None or (mention.score or 0.0) > (mentions[best].score or 0.0)):
+                strongest[claim_of[i]] = i
+        explained = 0
+        for claim_id, i in strongest.items():
+            known = candidates.get(claim_id)
+            if known and any(f.kind is FlagKind.MODEL and f.reasons for f in known[0].flags):
+                continue
+            if explained >= MAX_EXPLANATIONS:
+                break  # a later mention of the claim is explained instead
+            reasons = await asyncio.to_thread(self.scorer.explain, raws[i])
+            mentions[i] = replace(mentions[i], reasons=reasons)
+            explained += 1
 
     async def _known_claims(self, *, reload: bool = False) -> KnownClaimMatcher:
         if reload or self._matcher is None or time.monotonic() - self._matcher_loaded > KNOWN_CLAIMS_TTL_S:
@@ -234,7 +258,7 @@ def _mention(raw: RawPost, forms: NormalisedText, now: datetime, score: Score | 
              known: KnownClaim | None) -> Mention:
     reach = sum(n for n in (raw.likes, raw.comments, raw.shares) if n)
     return Mention(raw.key, forms.text, raw.source, raw.published_at or now, reach, signature(forms.folded),
-                   score.probability if score else None, score.reasons if score else (), known,
+                   score.probability if score else None, (), known,
                    ticket_id=raw.source_id if raw.source == TICKET_SOURCE else None)
 
 

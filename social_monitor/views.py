@@ -63,7 +63,10 @@ def _query_forms(request: web.Request) -> tuple[str | None, str | None]:
 
 @routes.get("/api/posts")
 async def get_posts(request: web.Request) -> web.Response:
-    """Roles: comms, leader, admin. Search posts (`q` accent-insensitive), filter by source, claim, flag, score."""
+    """Roles: comms, leader, admin. Search posts (`q` accent-insensitive); filter by source, claim, flag, score.
+
+    Exact copies of an earlier post (same content hash) are listed only with `duplicates=true`.
+    """
     raw_score = request.query.get("min_score")
     try:
         min_score = float(raw_score) if raw_score is not None else None
@@ -75,7 +78,8 @@ async def get_posts(request: web.Request) -> web.Response:
     search = PostSearch(q_folded=folded, q_segmented=segmented,
                         source=tuple(v for raw in request.query.getall("source", []) for v in raw.split(",") if v),
                         claim_id=request.query.get("claim_id") or None, flagged=_bool_param(request, "flagged"),
-                        min_score=min_score, page=_int_param(request, "page", 1, 1, 500),
+                        min_score=min_score, duplicates=bool(_bool_param(request, "duplicates")),
+                        page=_int_param(request, "page", 1, 1, 500),
                         size=_int_param(request, "size", 20, 1, 200))
     posts, total = await request.app[keys.STORE].search_posts(build_post_search(search))
     return web.json_response({"total": total, "page": search.page, "size": search.size,

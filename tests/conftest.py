@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
@@ -42,6 +42,11 @@ async def es(settings: Settings) -> AsyncIterator[AsyncElasticsearch]:
 
 
 @pytest.fixture
-def unique_prefix(settings: Settings) -> Iterator[str]:
-    """A prefix below the session's, for tests that need indices of their own."""
-    yield f"{settings.index_prefix}{uuid.uuid4().hex[:6]}-"
+async def unique_prefix(settings: Settings, es: AsyncElasticsearch) -> AsyncIterator[str]:
+    """A prefix below the session's, for tests that need indices of their own; they are deleted after.
+
+    Deleting per test keeps the node under its shard limit: an app creates eight indices at start-up.
+    """
+    prefix = f"{settings.index_prefix}{uuid.uuid4().hex[:6]}-"
+    yield prefix
+    await es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")

@@ -1,6 +1,7 @@
 """Every route declares who may use it; none answers without credentials or to the wrong role."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{ticket_id}", "some-id").replace("{username}", "someone")
+    return re.sub(r"\{[a-z_]+\}", "some-id", path)
 
 
 def _refusal(path: str, admits: frozenset[str]) -> int:

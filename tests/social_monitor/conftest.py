@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestServer
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices
-from hotline.social_ctx import SPECS
 from models import registry
 from social_monitor.scoring import MisinformationScorer
 from social_monitor.store import SocialStore
@@ -21,18 +20,10 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "social"
 GOOD_TOKEN = "EAAB-test-token-0123456789"
 
 
-@pytest.fixture(autouse=True)
-async def _drop_test_indices(es: AsyncElasticsearch, unique_prefix: str) -> AsyncIterator[None]:
-    """Delete this test's indices when it ends: app tests create a dozen, and the node has a shard limit."""
-    yield
-    await es.indices.delete(index=f"{unique_prefix}*", ignore_unavailable=True, expand_wildcards="all")
-
-
 @pytest.fixture
 async def store(es: AsyncElasticsearch, unique_prefix: str) -> SocialStore:
     """A store on fresh posts/claims/known_claims indices of this test only."""
-    for spec in SPECS:
-        await indices.ensure(es, spec, unique_prefix)
+    await indices.ensure_all(es, unique_prefix)
     return SocialStore(es, unique_prefix)
 
 

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from hotline import indices
 from hotline.es import make_es
 from hotline.settings import Settings
-from hotline.social_ctx import SPECS
 from social_monitor.cli import make_import_group
 from social_monitor.service import SocialService
 from social_monitor.store import SocialStore
@@ -23,8 +22,7 @@ def _group(settings: Settings, prefix: str) -> Any:
     async def open_service(_: Any) -> AsyncIterator[SocialService]:
         es = make_es(settings)  # a client of the CLI's own event loop, as the real command builds it
         try:
-            for spec in SPECS:
-                await indices.ensure(es, spec, prefix)
+            await indices.ensure_all(es, prefix)
             yield SocialService(store=SocialStore(es, prefix))
         finally:
             await es.close()

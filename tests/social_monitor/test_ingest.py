@@ -92,6 +92,9 @@ async def test_recorded_sources_are_grouped_matched_flagged_and_survive_a_restar
     lemon_claim, _ = await store.get_claim(lemon[0].claim_id or "")
     assert lemon_claim.state is ReviewState.FLAGGED and lemon_claim.correction_url == CORRECTION
     assert all(p.misinformation_score is not None and 0 <= p.misinformation_score <= 1 for p in posts)
+    model_flags = [f for p in posts for f in p.flags if f.kind is FlagKind.MODEL]
+    assert model_flags and all(f.message.startswith("Mô hình đánh giá khả năng tin sai") for f in model_flags)
+    assert any(f.reasons for f in model_flags)  # one explained mention per newly flagged claim
 
     journal.close()
     reopened = PostJournal(tmp_path / "social.sqlite3")

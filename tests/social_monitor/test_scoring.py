@@ -17,13 +17,14 @@ def test_model_reasons_are_shown_in_vietnamese(reason: str, expected: str | None
     assert vietnamese_reason(reason) == expected
 
 
-def test_the_trained_model_scores_posts_and_explains_the_high_ones(scorer: MisinformationScorer) -> None:
+def test_the_trained_model_scores_posts_and_explains_them_in_vietnamese(scorer: MisinformationScorer) -> None:
     posts = [RawPost("t", "1", "KHẨN!!! Uống nước chanh nóng chữa khỏi COVID-19, chia sẻ gấp cho mọi người!!! "
                                "Liên hệ 0912345678 http://bit.ly/xyz", shares=900),
              RawPost("t", "2", "UBND tỉnh Bình Dương thông báo lịch tiêm vắc xin mũi 2 tại trạm y tế phường.")]
 
-    scores = MisinformationScorer(scorer._model, explain_from=0.0).score(posts)
+    scores = scorer.score(posts)
+    reasons = scorer.explain(posts[0])
 
     assert all(0 <= s.probability <= 1 for s in scores)
-    assert all(s.reasons for s in scores)
-    assert not any(r.startswith(("probability", "wording")) for s in scores for r in s.reasons)
+    assert scores[0].probability > scores[1].probability
+    assert reasons and not any(r.startswith(("probability", "wording")) for r in reasons)

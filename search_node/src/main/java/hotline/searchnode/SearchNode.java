@@ -62,6 +62,8 @@ public final class SearchNode {
             .put("transport.type", "netty4")
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             .put("action.destructive_requires_name", false)
+            // Test runs create many short-lived indices; the default of 1,000 shards per node is too tight.
+            .put("cluster.max_shards_per_node", 10000)
             .build();
 
         Node node = new MockNode(settings, List.of(Netty4Plugin.class, RootEndpointPlugin.class));
