@@ -67,6 +67,8 @@ ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/api/sources"): frozenset({COMMS, ADMIN}),
     ("GET", "/operator"): frozenset({OPERATOR, ADMIN}),
     ("GET", "/operator/tickets/{ticket_id}"): frozenset({OPERATOR, ADMIN}),
+    ("GET", "/comms"): frozenset({COMMS, ADMIN}),
+    ("GET", "/comms/claims/{claim_id}"): frozenset({COMMS, ADMIN}),
     ("GET", "/trends"): frozenset({LEADER, ADMIN}),
     ("GET", "/trends/export.csv"): frozenset({LEADER, ADMIN}),
 }

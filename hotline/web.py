@@ -8,6 +8,7 @@ from http import HTTPStatus
 from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
+import dashboards.comms
 import dashboards.operator
 import dashboards.trends
 import dashboards.views
@@ -123,5 +124,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(dashboards.views.routes)
     app.add_routes(dashboards.operator.routes)
     app.add_routes(dashboards.trends.routes)
+    app.add_routes(dashboards.comms.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")
     return app

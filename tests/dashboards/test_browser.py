@@ -22,6 +22,8 @@ from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.records import ManualReport
+from social_monitor import keys as social_keys
+from social_monitor.records import RawPost
 from tests.factories import make_settings
 
 pytestmark = pytest.mark.asyncio
@@ -38,7 +40,7 @@ async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     now = datetime.now(timezone.utc)
-    for username, role in (("lan", "operator"), ("hoa", "leader"), ("minh", "admin")):
+    for username, role in (("lan", "operator"), ("hoa", "leader"), ("minh", "admin"), ("mai", "comms")):
         await accounts.add_user(username, role, PASSWORD, username.title(), actor="test", now=now,
                                 users=app[dashboard_keys.USERS], audit=app[dashboard_keys.AUDIT])
     service = app[intake_keys.SERVICE]
@@ -47,6 +49,13 @@ async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path
                               "cho hỏi lịch tiêm mũi 2 ở Thủ Dầu Một"]):
         await service.create_manual(ManualReport(text, caller=f"+8491234500{i}"), actor="test", ticket_id=f"demo-{i}")
     await app[intake_keys.STORE].refresh()
+    rumour = ["Bình Dương sẽ phong tỏa toàn tỉnh từ 0 giờ ngày mai, mọi người đi mua gạo ngay",
+              "binh duong se phong toa toan tinh tu 0h ngay mai, moi nguoi di mua gao ngay nhe",
+              "NÓNG: Bình Dương phong tỏa toàn tỉnh từ 0 giờ mai, đi mua gạo ngay kẻo hết!!!"]
+    posts = [RawPost.from_json({"id": f"p{i}", "text": text, "shares": 50 * (i + 1)}, default_source="zalo")
+             for i, text in enumerate(rumour)]
+    await app[social_keys.SERVICE].ingest(posts)
+    await app[social_keys.STORE].refresh()
     yield server
     await server.close()
 
@@ -150,3 +159,41 @@ async def test_a_leader_cannot_open_the_operator_queue(browser: Browser, server:
     response = await page.goto("/operator")
 
     assert response is not None and response.status == 403
+
+
+async def test_comms_reviews_a_claim_to_a_verdict_and_registers_a_correction(browser: Browser,
+                                                                            server: TestServer) -> None:
+    page = await sign_in(browser, server, "mai")
+    assert page.url.endswith("/comms")
+    rows = page.locator("#claims tbody tr")
+    assert await rows.count() == 1  # three wordings of one rumour, with and without diacritics
+    assert "3" in await rows.first.inner_text()
+    await page.screenshot(path=ARTIFACTS / "comms-claims.png", full_page=True)
+
+    await rows.first.locator("a").click()
+    await page.wait_for_load_state("networkidle")
+    assert await page.locator("#posts tr").count() == 3
+    await page.select_option("#new-state", "in_review")
+    async with page.expect_navigation():
+        await page.click("#save")
+    assert await page.inner_text("#state") == "Đang xác minh"
+    await page.select_option("#new-state", "verdict_given")
+    await page.select_option("#new-verdict", "false")
+    await page.fill("#correction-url", "https://binhduong.gov.vn/cai-chinh")
+    await page.fill("#note", "Đã xác minh với Sở Y tế")
+    async with page.expect_navigation():
+        await page.click("#save")
+    assert await page.inner_text("#state") == "Đã kết luận"
+    assert await page.inner_text("#verdict") == "Sai sự thật"
+    assert "binhduong.gov.vn/cai-chinh" in await page.inner_text("main")
+    await page.screenshot(path=ARTIFACTS / "comms-claim.png", full_page=True)
+
+    await page.goto("/comms")
+    await page.fill('#known-claim textarea[name="text"]', "Uống nước lá đu đủ chữa khỏi COVID-19")
+    await page.select_option('#known-claim select[name="verdict"]', "false")
+    await page.fill('#known-claim input[name="correction_url"]', "https://moh.gov.vn/cai-chinh-la-du-du")
+    async with page.expect_navigation():
+        await page.click('#known-claim button[type="submit"]')
+    known = await page.request.get("/api/known-claims")
+    assert known.status == 200
+    assert "moh.gov.vn/cai-chinh-la-du-du" in await known.text()
