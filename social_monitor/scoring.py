@@ -18,8 +18,11 @@ FEATURE_LABELS: Final[Mapping[str, str]] = {
     "questions": "dấu hỏi", "upper_ratio": "nhiều chữ in hoa", "digit_ratio": "nhiều chữ số", "lines": "số dòng",
     "symbols": "biểu tượng, emoji", "text_score": "cách viết của bài", "author_posts": "số bài của tác giả",
 }
-_CONTEXT: Final = re.compile(r"^(?P<name>\w+)=\S+ \(typical [^)]*\) raises the probability by (?P<effect>[\d.]+)$")
-_WORDING: Final = re.compile(r"^wording '(?P<term>.+)' adds [\d.]+ to the text score$")
+# The formats of MisinformationClassifier.top_reasons: "likes=45 (typical likes=3) moves the probability by
+# +0.06", "comments unknown (typical comments=4) moves ...", "wording 'chia_sẻ' +0.84 to the text score".
+_CONTEXT: Final = re.compile(r"^(?P<name>[a-z_]+)(?:=\S+| unknown) \(typical [^)]*\) moves the probability by "
+                             r"\+(?P<effect>[\d.]+)$")
+_WORDING: Final = re.compile(r"^wording '(?P<term>.+)' \+[\d.]+ to the text score$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +50,13 @@ def vietnamese_reason(reason: str) -> str | None:
         return None
     context = _CONTEXT.match(reason)
     if context:
-        label = FEATURE_LABELS.get(context["name"], context["name"])
+        name = context["name"]
+        label = FEATURE_LABELS.get(name) or FEATURE_LABELS.get(f"log_{name}", name)
         return f"{label} (+{float(context['effect']):.0%})"
     wording = _WORDING.match(reason)
     if wording:
         return f"cụm từ “{wording['term']}”"
-    return reason
+    return None  # a format this adapter does not know: better no reason than an English one
 
 
 class MisinformationScorer:

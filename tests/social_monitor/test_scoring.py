@@ -9,9 +9,11 @@ from social_monitor.scoring import MisinformationScorer, vietnamese_reason
 
 @pytest.mark.parametrize(("reason", "expected"), [
     ("probability unreliable 0.93", None),
-    ("exclamations=4.00 (typical 0.00) raises the probability by 0.12", "dấu chấm than (+12%)"),
-    ("text_score=2.10 (typical -1.30) raises the probability by 0.31", "cách viết của bài (+31%)"),
-    ("wording 'chia_sẻ gấp' adds 0.84 to the text score", "cụm từ “chia_sẻ gấp”"),
+    ("exclamations=4.00 (typical exclamations=0.00) moves the probability by +0.12", "dấu chấm than (+12%)"),
+    ("text_score=0.91 (typical text_score=-2.15) moves the probability by +0.28", "cách viết của bài (+28%)"),
+    ("comments unknown (typical comments=4) moves the probability by +0.11", "lượt bình luận (+11%)"),
+    ("likes=45 (typical likes=3) moves the probability by +0.06", "lượt thích (+6%)"),
+    ("wording 'chia_sẻ gấp' +0.84 to the text score", "cụm từ “chia_sẻ gấp”"),
 ])
 def test_model_reasons_are_shown_in_vietnamese(reason: str, expected: str | None) -> None:
     assert vietnamese_reason(reason) == expected
@@ -28,3 +30,4 @@ def test_the_trained_model_scores_posts_and_explains_them_in_vietnamese(scorer: 
     assert all(0 <= s.probability <= 1 for s in scores)
     assert scores[0].probability > scores[1].probability
     assert reasons and not any(r.startswith(("probability", "wording")) for r in reasons)
+    assert not any("typical" in r or "moves the probability" in r for r in reasons)  # all in Vietnamese
