@@ -15,6 +15,8 @@ from dashboards.queries import build_spikes, build_trends, read_spikes
 from dashboards.views import page_context
 from intake import keys as intake_keys
 from intake.queries import Sort, TicketSearch
+from social_monitor import keys as social_keys
+from social_monitor.queries import PostSearch, build_post_search
 
 routes = web.RouteTableDef()
 LOCAL: Final = timezone(timedelta(hours=7))
@@ -54,6 +56,11 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     search = _search(request, size=50)
     page, aggs = await store.search_with_aggs(build_trends(search))
     _, spike_aggs = await store.search_with_aggs(build_spikes(datetime.now(timezone.utc)))
+    posts: list[Any] = []
+    post_total = 0
+    if search.q:  # the same words over monitored posts, so a leader sees both sides of a topic
+        posts, post_total = await request.app[social_keys.STORE].search_posts(build_post_search(
+            PostSearch(q_folded=search.q_folded, q_segmented=search.q_segmented, size=20)))
     districts = aggs["district"]["buckets"]
     cell_max = max((c["doc_count"] for d in districts for c in d["category"]["buckets"]), default=0)
     heat_rows = [(d["key"], d["doc_count"], {c["key"]: c["doc_count"] for c in d["category"]["buckets"]})
@@ -61,7 +68,8 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     return page_context(
         request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search,
         chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY), heat_rows=heat_rows,
-        heat=lambda v: charts.heat(v, cell_max), spikes=read_spikes(spike_aggs),
+        heat=lambda v: charts.heat(v, cell_max), spikes=read_spikes(spike_aggs), posts=posts,
+        post_total=post_total,
         export_query=request.query_string)
 
 

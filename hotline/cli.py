@@ -246,9 +246,10 @@ def demo_load(ctx: click.Context, tickets: int, password: str) -> None:
 
     async def work(es: AsyncElasticsearch) -> dict[str, int]:
         await indices.ensure_all(es, settings.index_prefix)
-        return await load_demo(es, alias=settings.alias, password=password, tickets=tickets)
+        async with open_service(settings) as social:
+            return await load_demo(es, alias=settings.alias, password=password, tickets=tickets, social=social)
     done = _with_es(settings, work)
-    click.echo(f"created {done['users']} users and {done['tickets']} tickets; users: "
+    click.echo(f"created {done['users']} users, {done['tickets']} tickets and {done['posts']} posts; users: "
                + ", ".join(f"{u} ({r})" for u, r, _ in DEMO_USERS))
 
 

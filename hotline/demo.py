@@ -11,6 +11,7 @@ import json
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Final
 
 from elasticsearch import AsyncElasticsearch
@@ -24,6 +25,9 @@ from intake.records import Channel, Status, Ticket, ticket_number
 from intake.service import SlaPolicy, classify
 from intake.store import TicketStore
 from models import registry
+import social_monitor
+from social_monitor.records import RawPost
+from social_monitor.service import SocialService
 
 DEMO_USERS: Final = (("dtv.lan", "operator", "Nguyễn Thị Lan"), ("dtv.hung", "operator", "Trần Văn Hùng"),
                      ("tt.mai", "comms", "Lê Thị Mai"), ("ld.son", "leader", "Phạm Văn Sơn"),
@@ -35,8 +39,17 @@ def _seed_texts() -> list[str]:
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _demo_posts(rng: random.Random, now: datetime) -> list[RawPost]:
+    """The labelled rumour sample of social_monitor/data, as posts from the last two days."""
+    sample = Path(social_monitor.__file__).resolve().parent / "data" / "claims_sample.jsonl"
+    rows = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [RawPost(source=rng.choice(["zalo", "facebook", "tiktok"]), source_id=f"demo-{i}", text=row["text"],
+                    published_at=now - timedelta(hours=rng.uniform(0, 48)), likes=rng.randrange(0, 500),
+                    comments=rng.randrange(0, 120), shares=rng.randrange(0, 900)) for i, row in enumerate(rows)]
+
+
 async def load_demo(es: AsyncElasticsearch, *, alias: Any, password: str, tickets: int = 400,
-                    seed: int = 2021) -> dict[str, int]:
+                    seed: int = 2021, social: SocialService | None = None) -> dict[str, int]:
     """Create demo users and tickets; safe to run twice (existing users are kept, tickets added)."""
     rng = random.Random(seed)
     now = datetime.now(timezone.utc)
@@ -77,6 +90,10 @@ async def load_demo(es: AsyncElasticsearch, *, alias: Any, password: str, ticket
                          assignee="dtv.lan" if status is not Status.NEW else None)
         made += await store.create(ticket)
     await store.refresh()
-    return {"users": created_users, "tickets": made}
+    posts = 0
+    if social is not None:
+        report = await social.ingest(_demo_posts(rng, now))
+        posts = report.indexed
+    return {"users": created_users, "tickets": made, "posts": posts}
 
 

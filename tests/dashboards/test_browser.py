@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 
+from classifier.text import fold
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
 from hotline.settings import Settings
@@ -132,6 +133,7 @@ async def test_leader_searches_without_diacritics_and_exports_csv(browser: Brows
     await page.wait_for_load_state("networkidle")
     assert (await page.inner_text("#result-count")).startswith("1 ")
     assert "phong tỏa" in await page.inner_text("#results")
+    assert "phong toa toan tinh" in fold(await page.inner_text("#post-results")).lower()  # posts too
     await page.screenshot(path=ARTIFACTS / "leader-trends.png", full_page=True)
 
     async with page.expect_download() as info:
