@@ -28,6 +28,8 @@ routes = web.RouteTableDef()
 
 TWIML: Final = "application/xml"
 SMS_LOOKUP_TIMEOUT_S: Final = 0.3
+MAX_RESULT_WINDOW: Final = 10_000
+"""Elasticsearch's default index.max_result_window: deeper pages are refused by the cluster."""
 CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 
 
@@ -182,6 +184,8 @@ async def get_tickets(request: web.Request) -> web.Response:
         district=_list_param(request, "district"), channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
         created_from=_date_param(request, "from"), created_to=_date_param(request, "to"), sort=Sort(sort_raw),
         page=_int_param(request, "page", 1, 1, 500), size=_int_param(request, "size", 20, 1, 200))
+    if search.page * search.size > MAX_RESULT_WINDOW:
+        raise InvalidTicket(f"page × size must stay within the first {MAX_RESULT_WINDOW:,} results; narrow the filters")
     page = await request.app[keys.STORE].search(build_ticket_search(search))
     show = _show_caller(request)
     return web.json_response({"total": page.total, "page": search.page, "size": search.size,

@@ -61,6 +61,19 @@ def _query_forms(request: web.Request) -> tuple[str | None, str | None]:
     return forms.folded, forms.segmented
 
 
+MAX_RESULT_WINDOW = 10_000
+"""Elasticsearch's default index.max_result_window: deeper pages are refused by the cluster."""
+
+
+def _paging(request: web.Request, *, default_size: int, max_size: int) -> dict[str, int]:
+    """`page` and `size`, refused with 400 when they reach past the first 10,000 results."""
+    page = _int_param(request, "page", 1, 1, 500)
+    size = _int_param(request, "size", default_size, 1, max_size)
+    if page * size > MAX_RESULT_WINDOW:
+        raise InvalidClaim(f"page × size must stay within the first {MAX_RESULT_WINDOW:,} results; narrow the filters")
+    return {"page": page, "size": size}
+
+
 @routes.get("/api/posts")
 async def get_posts(request: web.Request) -> web.Response:
     """Roles: comms, leader, admin. Search posts (`q` accent-insensitive); filter by source, claim, flag, score.
@@ -79,8 +92,7 @@ async def get_posts(request: web.Request) -> web.Response:
                         source=tuple(v for raw in request.query.getall("source", []) for v in raw.split(",") if v),
                         claim_id=request.query.get("claim_id") or None, flagged=_bool_param(request, "flagged"),
                         min_score=min_score, duplicates=bool(_bool_param(request, "duplicates")),
-                        page=_int_param(request, "page", 1, 1, 500),
-                        size=_int_param(request, "size", 20, 1, 200))
+                        **_paging(request, default_size=20, max_size=200))
     posts, total = await request.app[keys.STORE].search_posts(build_post_search(search))
     return web.json_response({"total": total, "page": search.page, "size": search.size,
                               "posts": [p.as_json() for p in posts]})
@@ -117,7 +129,7 @@ async def get_claims(request: web.Request) -> web.Response:
                          state=_list_param(request, "state", tuple(s.value for s in ReviewState)),
                          verdict=_list_param(request, "verdict", tuple(v.value for v in Verdict)),
                          flagged=_bool_param(request, "flagged"), sort=ClaimSort(sort),
-                         page=_int_param(request, "page", 1, 1, 500), size=_int_param(request, "size", 20, 1, 200))
+                         **_paging(request, default_size=20, max_size=200))
     claims, total = await request.app[keys.STORE].search_claims(build_claim_search(search))
     return web.json_response({"total": total, "page": search.page, "size": search.size,
                               "claims": [{**c.as_json(), "version": str(v)} for c, v in claims]})
@@ -150,7 +162,8 @@ async def post_known_claims(request: web.Request) -> web.Response:
 @routes.get("/api/known-claims")
 async def get_known_claims(request: web.Request) -> web.Response:
     """Roles: comms, admin. The registry, newest first."""
-    page, size = _int_param(request, "page", 1, 1, 500), _int_param(request, "size", 50, 1, 500)
+    paging = _paging(request, default_size=50, max_size=500)
+    page, size = paging["page"], paging["size"]
     known, total = await request.app[keys.STORE].known_claims(build_known_claim_list(page, size))
     return web.json_response({"total": total, "page": page, "size": size, "known_claims": [k.as_json() for k in known]})
 

@@ -13,7 +13,6 @@ from hotline.settings import Settings
 from hotline.web import create_app
 from tests.factories import KEYS, auth, make_settings
 
-pytestmark = pytest.mark.asyncio
 
 
 def _routes() -> set[tuple[str, str]]:

@@ -119,3 +119,10 @@ async def test_bad_json_body_is_400(client: TestClient) -> None:
                                                                         "Content-Type": "application/json"})
 
     assert resp.status == 400
+
+
+async def test_pages_past_the_first_10000_results_are_refused_with_400(client: TestClient) -> None:
+    resp = await client.get("/api/tickets", params={"page": "101", "size": "100"}, headers=auth("leader"))
+
+    assert resp.status == 400
+    assert "10,000" in (await resp.json())["message"]
