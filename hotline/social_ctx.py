@@ -48,7 +48,8 @@ def _speech(settings: Settings) -> Any:
     return make_engine(settings.asr_model_dir)
 
 
-def _media_fetcher(session: aiohttp.ClientSession) -> Any:
+def media_fetcher(session: aiohttp.ClientSession) -> Any:
+    """Download a post's attachment (at most MAX_MEDIA_BYTES) with the app's HTTP session."""
     async def fetch(url: str) -> tuple[bytes, str]:
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=120)) as resp:
             resp.raise_for_status()
@@ -65,7 +66,7 @@ def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | No
                         growth_min_mentions=int(settings.claim_growth_min_mentions),
                         growth_ratio=float(settings.claim_growth_ratio))
     return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
-                         fetch_media=_media_fetcher(session) if session is not None else None)
+                         fetch_media=media_fetcher(session) if session is not None else None)
 
 
 def make_collectors(settings: Settings, session: aiohttp.ClientSession, store: SocialStore) -> list[Collector]:
