@@ -126,3 +126,20 @@ async def test_pages_past_the_first_10000_results_are_refused_with_400(client: T
 
     assert resp.status == 400
     assert "10,000" in (await resp.json())["message"]
+
+
+async def test_a_duplicate_is_merged_into_another_ticket_and_closed(client: TestClient) -> None:
+    first = await _manual(client, "Hẻm 12 Bình Chuẩn mất nước 3 ngày")
+    duplicate = await _manual(client, "hem 12 binh chuan mat nuoc may ngay roi")
+
+    merged = await client.patch(f"/api/tickets/{duplicate['id']}", json={"merged_into": first["id"]},
+                                headers=auth("operator"))
+    missing = await client.patch(f"/api/tickets/{first['id']}", json={"merged_into": "no-such-ticket"},
+                                 headers=auth("operator"))
+    itself = await client.patch(f"/api/tickets/{first['id']}", json={"merged_into": first["id"]},
+                                headers=auth("operator"))
+
+    body = await merged.json()
+    assert merged.status == 200 and body["merged_into"] == first["id"] and body["status"] == "closed"
+    assert missing.status == 404
+    assert itself.status == 400
