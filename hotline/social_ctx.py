@@ -29,6 +29,18 @@ from social_monitor.worker import IngestWorker
 log = logging.getLogger(__name__)
 
 MAX_MEDIA_BYTES: Final = 50 * 1024 * 1024
+GROWTH_REFRESH_S: Final = 600.0
+
+
+async def _refresh_growth_every(service: SocialService, interval_s: float) -> None:
+    """Keep claims' 24-hour growth current between mentions (a quiet rumour must stop looking hot)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            changed = await service.refresh_growth()
+            log.info("claim growth refreshed: %d claims changed", changed)
+        except Exception:  # a failed round (Elasticsearch away) must not end the loop
+            log.exception("claim growth refresh failed")
 
 
 async def _scorer(settings: Settings) -> Scorer | None:
@@ -98,7 +110,8 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
         claimreview_publisher=settings.claimreview_publisher)
     app[social_keys.JOURNAL], app[social_keys.WORKER], app[social_keys.SCHEDULER] = journal, worker, scheduler
     app[social_keys.STORE], app[social_keys.SERVICE] = service.store, service
-    tasks = [asyncio.create_task(worker.run(), name="social-ingest"), *scheduler.start()]
+    tasks = [asyncio.create_task(worker.run(), name="social-ingest"), *scheduler.start(),
+             asyncio.create_task(_refresh_growth_every(service, GROWTH_REFRESH_S), name="claim-growth")]
     yield
     for task in tasks:
         task.cancel()

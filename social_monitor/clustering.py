@@ -155,3 +155,17 @@ class ClaimBook:
     def opened_claim(self, claim_id: str) -> Claim:
         """A claim this batch opened, without signatures (add_mentions adds them from its mentions)."""
         return replace(self._claims[claim_id], signatures=())
+
+
+def with_current_growth(claim: Claim, now: datetime) -> Claim | None:
+    """The claim with its 24-hour counts as of `now`, or None when they have not changed.
+
+    Counts are otherwise updated only when a mention arrives, so a rumour that went quiet would keep
+    looking like it is growing.
+    """
+    hourly = prune_hours(claim.hourly, now)
+    recent, before = window_counts(hourly, now)
+    growth = round(recent / max(before, 1), 3)
+    if (recent, before, growth) == (claim.mentions_24h, claim.mentions_prev_24h, claim.growth_24h):
+        return None
+    return replace(claim, hourly=hourly, mentions_24h=recent, mentions_prev_24h=before, growth_24h=growth)

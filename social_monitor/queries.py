@@ -135,6 +135,12 @@ def build_claims_like(folded: str, size: int = 200) -> dict[str, Any]:
             "size": size, "seq_no_primary_term": True}
 
 
+def build_recent_claims(since: datetime, size: int = 1000) -> dict[str, Any]:
+    """Claims mentioned since `since`: the ones whose 24-hour growth can still change."""
+    return {"query": {"range": {"last_seen": {"gte": since.isoformat()}}}, "size": size,
+            "sort": [{"last_seen": "desc"}]}
+
+
 def build_misinformation_tickets(since: datetime | None, size: int = 200) -> dict[str, Any]:
     """Hotline tickets of category misinformation_report created after `since`, oldest first (a cursor)."""
     filters: list[dict[str, Any]] = [{"term": {"category": MISINFORMATION_CATEGORY}}]

@@ -11,13 +11,14 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Protocol
 
 from classifier.text import NormalisedText, normalise, redact
 from social_monitor.claims import TRANSITIONS, Claim, ClaimPatch, KnownClaim, ReviewState
 from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
-                                       model_flag, with_flags)
+                                       model_flag, with_current_growth, with_flags)
+from social_monitor.queries import build_recent_claims
 from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, content_hash, post_id
@@ -191,6 +192,22 @@ class SocialService:
             except ClaimConflict:
                 continue  # a reviewer saved meanwhile: re-read and apply the mentions again
         raise ClaimConflict(f"claim {claim_id} kept changing; mentions will be retried")
+
+    async def refresh_growth(self, now: datetime | None = None) -> int:
+        """Recompute 24-hour counts of claims mentioned in the last 48 h; returns how many changed."""
+        now = now or self.clock()
+        claims, _ = await self.store.search_claims(build_recent_claims(now - timedelta(hours=48)))
+        changed = 0
+        for claim, version in claims:
+            updated = with_current_growth(claim, now)
+            if updated is None:
+                continue
+            try:
+                await self.store.save_claim(updated, version)
+                changed += 1
+            except ClaimConflict:
+                continue  # it just got a mention or a review, which recomputed or keeps it; next round
+        return changed
 
     # --- review ------------------------------------------------------------------------------------------
     async def review(self, claim_id: str, patch: ClaimPatch, actor: str) -> tuple[Claim, Version]:
