@@ -103,7 +103,7 @@ async def run(es_url: str, n: int, batch: int) -> str:
                 ["ratio (b)/(a)", f"{ours / raw[best_chunk]:.3f}", "target ≥ 0.5 → "
                  + report.verdict(ours / raw[best_chunk] >= 0.5)]]
         return (f"## Ingest throughput ({n:,} posts)\n\n" + report.table(["path", "posts/s", "note"], rows)
-                + f"\n\nRaw rates by chunk size: " + ", ".join(f"{c}: {r:,.0f}/s" for c, r in raw.items())
+                + "\n\nRaw rates by chunk size: " + ", ".join(f"{c}: {r:,.0f}/s" for c, r in raw.items())
                 + "\n\nWhere (b)'s time goes (ms per post):\n\n"
                 + report.table(["stage", "ms/post", "share of (b)"], cost_rows) + "\n")
     finally:

@@ -180,7 +180,7 @@ def start(home: Path, *, port: int, heap: str = "1g", fresh: bool = False, timeo
     return RunningNode(proc.pid, url)
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def _tail(path: Path) -> str:
     text = path.read_text(errors="replace").splitlines()
     return "\n".join(line for line in text if not line.startswith("\tat "))[-4000:] if text else "(empty log)"
 

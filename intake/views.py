@@ -19,8 +19,8 @@ from intake import keys
 from intake.errors import InvalidTicket
 from intake.queries import Sort, TicketSearch, build_ticket_search
 from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
-                            Status, TicketPatch, TranscriptEvent, mask_phone, ticket_number, utcnow)
-from intake.service import SMS_JOIN_WINDOW, call_ticket_id, sms_ticket_id
+                            Status, TicketPatch, TranscriptEvent, ticket_number, utcnow)
+from intake.service import SMS_JOIN_WINDOW, sms_ticket_id
 from intake.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
