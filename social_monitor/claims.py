@@ -94,6 +94,9 @@ class Claim:
     flags: tuple[Flag, ...] = ()
     state: ReviewState = ReviewState.WATCHING
     history: tuple[Change, ...] = ()
+    text_segmented: str | None = field(default=None, compare=False, repr=False)
+    text_folded: str | None = field(default=None, compare=False, repr=False)
+    """The analysed forms of `text`, when known (see Post): a claim's text never changes, so neither do they."""
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -143,7 +146,8 @@ class Claim:
             correction_text=doc.get("correction_text"), correction_url=doc.get("correction_url"),
             flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), state=ReviewState(doc["state"]),
             history=tuple(Change(datetime.fromisoformat(h["at"]), h["actor"], h["action"], h.get("before") or {},
-                                 h.get("after") or {}) for h in doc.get("history") or ()))
+                                 h.get("after") or {}) for h in doc.get("history") or ()),
+            text_segmented=doc.get("text_segmented"), text_folded=doc.get("text_folded"))
 
 
 _PUBLIC: Final = ("id", "text", "first_seen", "last_seen", "updated_at", "mention_count", "reach", "mentions_24h",

@@ -7,6 +7,7 @@ into the claim: counts, reach, hourly buckets for growth, flags and the review s
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,6 +46,8 @@ class Mention:
     reasons: tuple[str, ...] = ()
     known: KnownClaim | None = None
     ticket_id: str | None = None
+    text_segmented: str | None = None
+    text_folded: str | None = None
 
 
 def model_flag(score: float | None, reasons: Sequence[str], policy: FlagPolicy) -> Flag | None:
@@ -91,7 +94,7 @@ def with_flags(claim: Claim, flags: Iterable[Flag], at: datetime) -> Claim:
 def new_claim(mention: Mention, at: datetime) -> Claim:
     """A claim whose first mention is `mention`."""
     return Claim(id=uuid.uuid4().hex[:20], text=mention.text, first_seen=mention.seen_at, last_seen=mention.seen_at,
-                 updated_at=at)
+                 updated_at=at, text_segmented=mention.text_segmented, text_folded=mention.text_folded)
 
 
 def add_mentions(claim: Claim, mentions: Sequence[Mention], now: datetime, policy: FlagPolicy) -> Claim:
@@ -128,27 +131,44 @@ def add_mentions(claim: Claim, mentions: Sequence[Mention], now: datetime, polic
 
 
 class ClaimBook:
-    """The claims one batch may join: fetched candidates plus the claims the batch opens itself."""
+    """The claims one batch may join: fetched candidates plus the claims the batch opens itself.
+
+    Signatures are indexed by band key, so assigning a mention compares it only with the signatures that
+    share a band (the LSH candidates), not with every signature in the book: a batch of 500 against
+    thousands of candidate claims stays linear.
+    """
 
     def __init__(self, candidates: Iterable[Claim]) -> None:
-        self._claims = {c.id: c for c in candidates}
+        self._claims: dict[str, Claim] = {}
+        self._by_band: dict[str, list[tuple[str, Signature]]] = defaultdict(list)
         self.opened: set[str] = set()
+        for claim in candidates:
+            self._put(claim)
+
+    def _put(self, claim: Claim, *, added: Signature | None = None) -> None:
+        self._claims[claim.id] = claim
+        by_band = self._by_band
+        for sig in (added,) if added is not None else claim.signatures:
+            entry = (claim.id, sig)
+            for band in sig.bands:
+                by_band[band].append(entry)
 
     def assign(self, mention: Mention, at: datetime) -> str:
         """The id of the claim the mention belongs to; opens a claim when none is similar enough."""
         if mention.signature is not None:
-            target_bands = set(mention.signature.bands)
-            pairs = ((c.id, s) for c in self._claims.values() for s in c.signatures if target_bands & set(s.bands))
-            found = best_match(mention.signature, pairs, SAME_CLAIM)
+            pairs = {(claim_id, id(sig)): (claim_id, sig)
+                     for band in mention.signature.bands for claim_id, sig in self._by_band.get(band, ())}
+            found = best_match(mention.signature, pairs.values(), SAME_CLAIM)
             if found is not None:
                 claim = self._claims[found[0]]
                 if len(claim.signatures) < MEMBERS:  # later mentions of this batch may match the new wording
-                    self._claims[claim.id] = replace(claim, signatures=(*claim.signatures, mention.signature))
+                    self._put(replace(claim, signatures=(*claim.signatures, mention.signature)),
+                              added=mention.signature)
                 return found[0]
         claim = new_claim(mention, at)
         if mention.signature is not None:
             claim = replace(claim, signatures=(mention.signature,))
-        self._claims[claim.id] = claim
+        self._put(claim)
         self.opened.add(claim.id)
         return claim.id
 

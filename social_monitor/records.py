@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Final
@@ -199,6 +199,10 @@ class Post:
     flags: tuple[Flag, ...] = ()
     duplicate_of: str | None = None
     """The post with the same content hash that was indexed first (a copy is not scored or grouped again)."""
+    text_segmented: str | None = field(default=None, compare=False, repr=False)
+    text_folded: str | None = field(default=None, compare=False, repr=False)
+    """The analysed forms of `text` (classifier.text.normalise) when already known; the store computes them
+    otherwise. Carried so that indexing does not segment the text a second time."""
 
     @property
     def seen_at(self) -> datetime:
@@ -217,8 +221,8 @@ class Post:
         return doc
 
     def as_json(self) -> dict[str, Any]:
-        """The API representation."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        """The API representation (the analysed forms are for the index only)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.name not in _ANALYSED}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Post:
@@ -232,7 +236,11 @@ class Post:
             score_reasons=tuple(doc.get("score_reasons") or ()), claim_id=doc.get("claim_id"),
             known_claim_id=doc.get("known_claim_id"), verdict=doc.get("verdict"),
             correction_url=doc.get("correction_url"),
-            flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), duplicate_of=doc.get("duplicate_of"))
+            flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), duplicate_of=doc.get("duplicate_of"),
+            text_segmented=doc.get("text_segmented"), text_folded=doc.get("text_folded"))
+
+
+_ANALYSED: Final = ("text_segmented", "text_folded")
 
 
 def _time(value: str | None) -> datetime | None:

@@ -63,7 +63,7 @@ class MisinformationScorer:
     """Adapts `classifier.misinformation.MisinformationClassifier` (loaded with registry.load) to `Scorer`.
 
     `predict_proba(...)[:, 1]` is the probability of "unreliable". `top_reasons` re-runs the booster once per
-    feature (about a second a post on the development machine), so the service asks for it only once per
+    feature (about 20 ms a post on the development machine), so the service asks for it only once per
     newly flagged claim, never per post.
     """
 

@@ -51,7 +51,7 @@ def shingles(folded: str) -> set[str]:
     return grams | {w for w in words if len(w) > 2}
 
 
-def band_keys(values: tuple[int, ...]) -> tuple[str, ...]:
+def band_keys(values: tuple[int, ...] | np.ndarray) -> tuple[str, ...]:
     """One key per band: the band number and a short hash of its rows (equal keys = candidate pair)."""
     raw = np.asarray(values, dtype=np.uint64).tobytes()
     width = ROWS * 8
@@ -65,15 +65,16 @@ class Signature:
 
     values: tuple[int, ...]
     bands: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    array: np.ndarray = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "array", np.asarray(self.values, dtype=np.uint64))
         if not self.bands:
-            object.__setattr__(self, "bands", band_keys(self.values))
+            object.__setattr__(self, "bands", band_keys(self.array))
 
     def similarity(self, other: Signature) -> float:
         """Estimated Jaccard similarity of the two shingle sets."""
-        a, b = np.asarray(self.values), np.asarray(other.values)
-        return float(np.count_nonzero(a == b)) / NUM_PERM
+        return float(np.count_nonzero(self.array == other.array)) / NUM_PERM
 
 
 def signature(folded: str) -> Signature | None:

@@ -70,9 +70,9 @@ class SocialStore:
         """Index (or overwrite, on a replay) a batch of posts in one bulk request."""
         def actions() -> Iterable[dict[str, Any]]:
             for post in posts:
-                forms = normalise(post.text)
+                segmented, folded = _analysed(post.text, post.text_segmented, post.text_folded)
                 yield {"_op_type": "index", "_index": self.posts, "_id": post.id,
-                       "_source": post.as_doc(segmented=forms.segmented, folded=forms.folded)}
+                       "_source": post.as_doc(segmented=segmented, folded=folded)}
         async with _reachable():
             await async_bulk(self._es, actions(), chunk_size=500, raise_on_error=True)
 
@@ -101,8 +101,8 @@ class SocialStore:
 
     # --- claims -------------------------------------------------------------------------------------
     def _claim_doc(self, claim: Claim) -> dict[str, Any]:
-        forms = normalise(claim.text)
-        return claim.as_doc(segmented=forms.segmented, folded=forms.folded)
+        segmented, folded = _analysed(claim.text, claim.text_segmented, claim.text_folded)
+        return claim.as_doc(segmented=segmented, folded=folded)
 
     async def get_claim(self, claim_id: str) -> tuple[Claim, Version]:
         """The claim and the version to pass back to `save_claim`."""
@@ -199,3 +199,11 @@ class SocialStore:
         """Make recent writes searchable (the ingest worker between batches, tests and the CLI)."""
         async with _reachable():
             await self._es.indices.refresh(index=f"{self.posts},{self.claims},{self.registry}")
+
+
+def _analysed(text: str, segmented: str | None, folded: str | None) -> tuple[str, str]:
+    """The segmented and folded forms of a record's text: the ones it carries, or computed now."""
+    if segmented is None or folded is None:
+        forms = normalise(text)
+        return forms.segmented, forms.folded
+    return segmented, folded

@@ -155,6 +155,19 @@ def test_top_reasons_name_the_wording_that_flagged_a_post(fitted: Misinformation
     assert fitted.explain([post], top=3) == [reasons]
 
 
+def test_the_cached_vocabulary_gives_the_same_reasons_and_is_never_persisted(
+        fitted: MisinformationClassifier) -> None:
+    post = make_post(UNRELIABLE[2], 61, unreliable=True)
+
+    first, second = fitted.top_reasons(post, n=3), fitted.top_reasons(post, n=3)
+
+    assert first == second
+    assert "_terms_cache" in vars(fitted)  # built by the first call
+    assert "_terms_cache" not in fitted.__getstate__()
+    vocabulary = fitted.text_model_.named_steps["tfidf"].vocabulary_
+    assert all(r.split("'")[1] in vocabulary for r in first if r.startswith("wording"))
+
+
 def test_author_count_is_a_feature_only_when_asked(corpus: tuple[list[PostFeatures], np.ndarray]) -> None:
     clf = make_classifier(use_author=True).fit(*corpus)
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from classifier.text import normalise
-from social_monitor.clustering import ClaimBook, Mention
-from social_monitor.similarity import containment, shingles, signature
+from social_monitor.clustering import ClaimBook, Mention, new_claim
+from social_monitor.similarity import best_match, containment, shingles, signature
 
 SAMPLE = Path(__file__).resolve().parents[2] / "social_monitor" / "data" / "claims_sample.jsonl"
 NOW = datetime(2021, 8, 20, tzinfo=timezone.utc)
@@ -61,3 +62,25 @@ def test_containment_finds_a_short_claim_inside_a_longer_post() -> None:
 
     assert containment(claim, post) >= 0.8
     assert containment(claim, shingles(normalise("giá chanh ở chợ tăng mạnh").folded)) < 0.3
+
+
+def test_the_band_index_finds_what_comparing_every_signature_finds() -> None:
+    """Assigning through the band index equals comparing the mention with every claim that shares a band."""
+    rows = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
+    sigs = [s for s in (signature(normalise(r["text"]).folded) for r in rows) if s is not None]
+    members = sigs[::2]
+    claims = [replace(new_claim(Mention(str(n), "", "test", NOW, 0, s), NOW), signatures=(s,))
+              for n, s in enumerate(members)]
+    matched = 0
+
+    for n, probe in enumerate(sigs[1::2]):
+        sharing = ((c.id, c.signatures[0]) for c in claims if set(probe.bands) & set(c.signatures[0].bands))
+        brute = best_match(probe, sharing)
+        book = ClaimBook(claims)  # fresh: assign() adds the probe's signature to the claim it joins
+        assigned = book.assign(Mention(f"p{n}", "", "test", NOW, 0, probe), NOW)
+        if brute is None:
+            assert assigned in book.opened
+        else:
+            matched += 1
+            assert probe.similarity(next(c for c in claims if c.id == assigned).signatures[0]) == brute[1]
+    assert matched >= 10  # the sample has groups, so most probes do join a claim
