@@ -1,15 +1,18 @@
 """Ingest throughput: our whole social-post path against Elasticsearch's own bulk rate, in one run.
 
 (a) raw: the documents our path produced, re-sent with the Python client's `async_bulk` at the best of a
-    few chunk sizes; (b) ours: `SocialService.ingest` in batches — normalise (pyvi), score with the
-    misinformation model, group into claims (MinHash LSH), build documents, bulk index. Prints both rates,
-    the ratio (b)/(a), and where (b)'s time goes, stage by stage.
+    few chunk sizes; (b) ours: the posts accepted into the social journal, then drained by the real
+    `IngestWorker` (pipelined batches: normalise with pyvi, score with the misinformation model, MinHash,
+    group into claims, match known claims, build documents, bulk index); (c) the CPU stages of (b) alone,
+    with no Elasticsearch at all: (c)/(a) is the best ratio this design can reach on this machine.
+Prints the rates, the ratio (b)/(a), and where (b)'s time goes, stage by stage.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import random
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,11 +28,13 @@ from hotline import indices
 from classifier.text import normalise
 from models import registry
 import social_monitor.index
+from social_monitor.journal import PostJournal
 from social_monitor.records import RawPost
 from social_monitor.scoring import MisinformationScorer
 from social_monitor.service import SocialService
 from social_monitor.similarity import signature
 from social_monitor.store import SocialStore
+from social_monitor.worker import BATCH, IngestWorker
 
 PREFIX = "bench-ingest-"
 
@@ -59,12 +64,24 @@ def _stages(posts: list[RawPost], scorer: MisinformationScorer) -> dict[str, flo
     return {k: v / len(posts) for k, v in timings.items()}
 
 
-async def _ours(es: AsyncElasticsearch, posts: list[RawPost], batch: int, scorer: MisinformationScorer) -> float:
+async def _ours(es: AsyncElasticsearch, posts: list[RawPost], batch: int,
+                scorer: MisinformationScorer) -> tuple[float, float]:
+    """(posts/s accepted into the journal, posts/s drained from the journal into Elasticsearch)."""
     service = SocialService(store=SocialStore(es, PREFIX), scorer=scorer)
-    started = time.perf_counter()
-    for i in range(0, len(posts), batch):
-        await service.ingest(posts[i:i + batch])
-    return len(posts) / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        journal = PostJournal(Path(tmp) / "social.sqlite3")
+        try:
+            started = time.perf_counter()
+            for i in range(0, len(posts), 1000):
+                journal.accept(posts[i:i + 1000], datetime.now(timezone.utc))
+            accepted = len(posts) / (time.perf_counter() - started)
+            started = time.perf_counter()
+            drained = await IngestWorker(journal, service, batch=batch).drain_once()
+            rate = drained / (time.perf_counter() - started)
+            assert drained == len(posts) and journal.counts()["pending"] == 0, journal.counts()
+        finally:
+            journal.close()
+    return accepted, rate
 
 
 async def _raw(es: AsyncElasticsearch, docs: list[dict[str, Any]], chunk: int) -> float:
@@ -87,24 +104,32 @@ async def run(es_url: str, n: int, batch: int) -> str:
         await indices.ensure_all(es, PREFIX)
         posts = _posts(n)
         scorer = MisinformationScorer(registry.load("misinformation"))
-        ours = await _ours(es, posts, batch, scorer)
+        accepted, ours = await _ours(es, posts, batch, scorer)
         stages = _stages(posts[: min(n, 2000)], scorer)
+        cpu_only = 1 / sum(stages.values())
         await es.indices.refresh(index=f"{PREFIX}posts")
         docs = [{"_id": h["_id"], "_source": h["_source"]} async for h in _scan(es, f"{PREFIX}posts")]
         raw = {chunk: await _raw(es, docs, chunk) for chunk in (500, 1000, 2000)}
         best_chunk = max(raw, key=lambda c: raw[c])
         per_post = 1 / ours
         cost_rows = [[name, f"{sec * 1000:.2f}", f"{sec / per_post:.0%}"] for name, sec in stages.items()]
-        cost_rows.append(["everything else (claims in ES, documents, bulk, event loop)",
-                          f"{(per_post - sum(stages.values())) * 1000:.2f}",
-                          f"{1 - sum(stages.values()) / per_post:.0%}"])
-        rows = [["(a) raw async_bulk of the same documents", f"{raw[best_chunk]:,.0f}", f"chunk {best_chunk}"],
-                ["(b) SocialService.ingest (normalise, score, cluster, index)", f"{ours:,.0f}", f"batches of {batch}"],
-                ["ratio (b)/(a)", f"{ours / raw[best_chunk]:.3f}", "target ≥ 0.5 → "
-                 + report.verdict(ours / raw[best_chunk] >= 0.5)]]
-        return (f"## Ingest throughput ({n:,} posts)\n\n" + report.table(["path", "posts/s", "note"], rows)
+        cost_rows.append(["everything else (claims in ES, documents, bulk, refresh, event loop)",
+                          f"{max(per_post - sum(stages.values()), 0) * 1000:.2f}",
+                          f"{max(1 - sum(stages.values()) / per_post, 0):.0%}"])
+        best = raw[best_chunk]
+        rows = [["(a) raw async_bulk of the same documents", f"{best:,.0f}", f"chunk {best_chunk}", "1.000"],
+                ["(b) journal drained by IngestWorker (normalise, score, cluster, index)", f"{ours:,.0f}",
+                 f"batches of {batch}, pipelined", f"{ours / best:.3f}"],
+                ["(c) CPU stages of (b) alone, no Elasticsearch", f"{cpu_only:,.0f}", "one thread",
+                 f"{cpu_only / best:.3f}"],
+                ["accepting into the journal (before (b); SQLite, fsync)", f"{accepted:,.0f}", "1000 per call", ""]]
+        return (f"## Ingest throughput ({n:,} posts)\n\n"
+                + report.table(["path", "posts/s", "note", "ratio to (a)"], rows)
+                + f"\n\nRatio (b)/(a) = **{ours / best:.3f}**, target ≥ 0.5 → {report.verdict(ours / best >= 0.5)}. "
+                + f"(c)/(a) = {cpu_only / best:.3f} bounds (b)/(a) on this machine: the per-post CPU work alone "
+                + "(pyvi segmentation, the model, MinHash) is slower than Elasticsearch indexing the finished document."
                 + "\n\nRaw rates by chunk size: " + ", ".join(f"{c}: {r:,.0f}/s" for c, r in raw.items())
-                + "\n\nWhere (b)'s time goes (ms per post):\n\n"
+                + "\n\nWhere (b)'s time goes (ms per post; the CPU stages measured alone on 2,000 of the posts):\n\n"
                 + report.table(["stage", "ms/post", "share of (b)"], cost_rows) + "\n")
     finally:
         await es.indices.delete(index=f"{PREFIX}*", ignore_unavailable=True, expand_wildcards="all")
@@ -120,7 +145,7 @@ async def _scan(es: AsyncElasticsearch, index: str) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=100_000, help="posts to ingest (default 100,000)")
-    parser.add_argument("--batch", type=int, default=500, help="posts per ingest batch (default 500)")
+    parser.add_argument("--batch", type=int, default=BATCH, help=f"posts per ingest batch (default {BATCH}, the worker's)")
     parser.add_argument("--es-url", help="use this Elasticsearch instead of a throw-away search node")
     parser.add_argument("--heap", default="1g", help="heap of the throw-away search node")
     parser.add_argument("--results", type=Path, default=report.LATEST, help="Markdown file to append to")

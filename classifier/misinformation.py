@@ -544,7 +544,7 @@ class MisinformationClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
         return terms
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()  # type: ignore[no-untyped-call]
+        state: dict[str, Any] = super().__getstate__()
         state.pop("_terms_cache", None)  # derived from the fitted vectoriser; never persisted
         return state
 

@@ -97,11 +97,15 @@ class Claim:
     text_segmented: str | None = field(default=None, compare=False, repr=False)
     text_folded: str | None = field(default=None, compare=False, repr=False)
     """The analysed forms of `text`, when known (see Post): a claim's text never changes, so neither do they."""
+    stored_bands: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    banded: int = field(default=0, compare=False, repr=False)
+    """`stored_bands` are the band keys of the first `banded` signatures, as read from the index: signatures
+    are only ever appended, so the keys of the others are the only ones left to compute."""
 
     @property
     def bands(self) -> tuple[str, ...]:
         """LSH band keys of every kept signature: a post sharing one is a candidate mention."""
-        return tuple(dict.fromkeys(b for s in self.signatures for b in s.bands))
+        return tuple(dict.fromkeys((*self.stored_bands, *(b for s in self.signatures[self.banded:] for b in s.bands))))
 
     def with_change(self, actor: str, action: str, at: datetime, **changes: Any) -> Claim:
         """A copy with `changes` applied and recorded in the history."""
@@ -147,7 +151,8 @@ class Claim:
             flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), state=ReviewState(doc["state"]),
             history=tuple(Change(datetime.fromisoformat(h["at"]), h["actor"], h["action"], h.get("before") or {},
                                  h.get("after") or {}) for h in doc.get("history") or ()),
-            text_segmented=doc.get("text_segmented"), text_folded=doc.get("text_folded"))
+            text_segmented=doc.get("text_segmented"), text_folded=doc.get("text_folded"),
+            stored_bands=tuple(doc.get("lsh_bands") or ()), banded=len(sigs) if doc.get("lsh_bands") else 0)
 
 
 _PUBLIC: Final = ("id", "text", "first_seen", "last_seen", "updated_at", "mention_count", "reach", "mentions_24h",
@@ -162,9 +167,10 @@ def hour_key(at: datetime) -> str:
 
 def window_counts(hourly: Mapping[str, int], now: datetime) -> tuple[int, int]:
     """Mentions in the last 24 h and in the 24 h before, from hourly buckets."""
-    recent = {hour_key(now - timedelta(hours=h)) for h in range(24)}
-    before = {hour_key(now - timedelta(hours=h)) for h in range(24, HOURS_KEPT)}
-    return sum(n for k, n in hourly.items() if k in recent), sum(n for k, n in hourly.items() if k in before)
+    # Keys sort as the hours do, so each window is a range of keys (a later key is a clock-skewed future).
+    newest, split, oldest = (hour_key(now - timedelta(hours=h)) for h in (0, 23, HOURS_KEPT - 1))
+    return (sum(n for k, n in hourly.items() if split <= k <= newest),
+            sum(n for k, n in hourly.items() if oldest <= k < split))
 
 
 def prune_hours(hourly: Mapping[str, int], now: datetime) -> dict[str, int]:

@@ -6,17 +6,19 @@ into the claim: counts, reach, hourly buckets for growth, flags and the review s
 """
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
+import numpy as np
+
 from social_monitor.claims import (FLAGGING_VERDICTS, VERDICT_LABELS, Claim, KnownClaim, ReviewState, hour_key,
                                    prune_hours, window_counts)
 from social_monitor.records import Flag, FlagKind
-from social_monitor.similarity import MEMBERS, SAME_CLAIM, Signature, best_match
+from social_monitor.similarity import MEMBERS, SAME_CLAIM, Signature, best_group, stack
 
 SYSTEM: Final = "system"
 POST_IDS_KEPT: Final = 50
@@ -93,7 +95,9 @@ def with_flags(claim: Claim, flags: Iterable[Flag], at: datetime) -> Claim:
 
 def new_claim(mention: Mention, at: datetime) -> Claim:
     """A claim whose first mention is `mention`."""
-    return Claim(id=uuid.uuid4().hex[:20], text=mention.text, first_seen=mention.seen_at, last_seen=mention.seen_at,
+    # Named after its first mention: a batch replayed after a crash re-creates the same claim, not a second one.
+    claim_id = hashlib.blake2b(f"claim:{mention.post_id}".encode(), digest_size=10).hexdigest()
+    return Claim(id=claim_id, text=mention.text, first_seen=mention.seen_at, last_seen=mention.seen_at,
                  updated_at=at, text_segmented=mention.text_segmented, text_folded=mention.text_folded)
 
 
@@ -101,7 +105,8 @@ def add_mentions(claim: Claim, mentions: Sequence[Mention], now: datetime, polic
     """Fold mentions into the claim: counts, reach, growth, known-claim verdict, flags."""
     hourly = dict(claim.hourly)
     for m in mentions:
-        hourly[hour_key(m.seen_at)] = hourly.get(hour_key(m.seen_at), 0) + 1
+        key = hour_key(m.seen_at)
+        hourly[key] = hourly.get(key, 0) + 1
     hourly = prune_hours(hourly, now)
     recent, before = window_counts(hourly, now)
     scores = [s for s in (claim.max_score, *(m.score for m in mentions)) if s is not None]
@@ -133,42 +138,45 @@ def add_mentions(claim: Claim, mentions: Sequence[Mention], now: datetime, polic
 class ClaimBook:
     """The claims one batch may join: fetched candidates plus the claims the batch opens itself.
 
-    Signatures are indexed by band key, so assigning a mention compares it only with the signatures that
-    share a band (the LSH candidates), not with every signature in the book: a batch of 500 against
-    thousands of candidate claims stays linear.
+    Claims are indexed by their LSH band keys, restricted to the keys the batch's mentions have (`relevant`;
+    no other key can be looked up), so a mention is compared only with the signatures of claims that share a
+    band with it, and building the index of a thousand candidates costs little.
     """
 
-    def __init__(self, candidates: Iterable[Claim]) -> None:
+    def __init__(self, candidates: Iterable[Claim], relevant: Collection[str] | None = None) -> None:
         self._claims: dict[str, Claim] = {}
-        self._by_band: dict[str, list[tuple[str, Signature]]] = defaultdict(list)
+        self._rows: dict[str, np.ndarray] = {}  # each claim's signatures, stacked for one comparison
+        self._by_band: dict[str, list[str]] = defaultdict(list)
+        self._relevant = relevant if relevant is None or isinstance(relevant, (set, frozenset)) else set(relevant)
         self.opened: set[str] = set()
         for claim in candidates:
-            self._put(claim)
+            self._put(claim, claim.bands)
 
-    def _put(self, claim: Claim, *, added: Signature | None = None) -> None:
+    def _put(self, claim: Claim, bands: Iterable[str]) -> None:
         self._claims[claim.id] = claim
-        by_band = self._by_band
-        for sig in (added,) if added is not None else claim.signatures:
-            entry = (claim.id, sig)
-            for band in sig.bands:
-                by_band[band].append(entry)
+        self._rows[claim.id] = stack(claim.signatures)
+        by_band, relevant = self._by_band, self._relevant
+        for band in bands:
+            if relevant is None or band in relevant:
+                by_band[band].append(claim.id)
 
     def assign(self, mention: Mention, at: datetime) -> str:
         """The id of the claim the mention belongs to; opens a claim when none is similar enough."""
-        if mention.signature is not None:
-            pairs = {(claim_id, id(sig)): (claim_id, sig)
-                     for band in mention.signature.bands for claim_id, sig in self._by_band.get(band, ())}
-            found = best_match(mention.signature, pairs.values(), SAME_CLAIM)
+        sig = mention.signature
+        if sig is not None:
+            sharing = dict.fromkeys(c for band in sig.bands for c in self._by_band.get(band, ()))
+            found = best_group(sig, [(c, self._rows[c]) for c in sharing], SAME_CLAIM)
             if found is not None:
                 claim = self._claims[found[0]]
                 if len(claim.signatures) < MEMBERS:  # later mentions of this batch may match the new wording
-                    self._put(replace(claim, signatures=(*claim.signatures, mention.signature)),
-                              added=mention.signature)
+                    self._put(replace(claim, signatures=(*claim.signatures, sig)), sig.bands)
                 return found[0]
         claim = new_claim(mention, at)
-        if mention.signature is not None:
-            claim = replace(claim, signatures=(mention.signature,))
-        self._put(claim)
+        if sig is not None:
+            claim = replace(claim, signatures=(sig,))
+            self._put(claim, sig.bands)
+        else:
+            self._put(claim, ())
         self.opened.add(claim.id)
         return claim.id
 

@@ -147,11 +147,11 @@ class PostJournal:
         return [SourceStatus(r[0], r[1], bool(r[2]), r[3], _time(r[4]), _time(r[5]), r[6], r[7], r[8], _time(r[9]))
                 for r in rows]
 
-    def pending(self, limit: int = 200) -> list[PendingPost]:
-        """The oldest posts not yet in Elasticsearch, in arrival order."""
+    def pending(self, limit: int = 200, after: int = 0) -> list[PendingPost]:
+        """The oldest posts not yet in Elasticsearch, in arrival order (those after entry `after`)."""
         with self._lock:
-            rows = self._db.execute("SELECT id, payload, received_at FROM posts WHERE state = 'pending' "
-                                    "ORDER BY id LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute("SELECT id, payload, received_at FROM posts WHERE state = 'pending' AND id > ? "
+                                    "ORDER BY id LIMIT ?", (after, limit)).fetchall()
         out = []
         for row_id, payload, received_at in rows:
             data = json.loads(payload)

@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Any, Final
 
 MISINFORMATION_CATEGORY: Final = "misinformation_report"
-MAX_CANDIDATES: Final = 1000
+CANDIDATES_PAGE: Final = 1000
+MAX_TERMS: Final = 60_000
+"""Band keys per candidates query: Elasticsearch refuses terms queries over 65,536 terms (index.max_terms_count)."""
 
 
 class ClaimSort(StrEnum):
@@ -103,10 +105,17 @@ def build_claim_search(search: ClaimSearch) -> dict[str, Any]:
             "track_total_hits": True, "_source": {"excludes": ["signatures", "lsh_bands"]}}
 
 
-def build_candidate_claims(bands: Sequence[str]) -> dict[str, Any]:
-    """Claims sharing at least one LSH band key with the batch: the only ones a post can join."""
-    return {"query": {"bool": {"filter": [{"terms": {"lsh_bands": list(dict.fromkeys(bands))}}]}},
-            "size": MAX_CANDIDATES, "seq_no_primary_term": True}
+def build_candidate_claims(bands: Sequence[str], after: str | None = None) -> dict[str, Any]:
+    """Claims sharing at least one LSH band key with the batch: the only ones a post can join.
+
+    One page, in id order; pass the last id of a page as `after` for the next. Every candidate matters (a
+    missed one becomes a duplicate claim), so the caller reads pages until one comes back short.
+    """
+    body: dict[str, Any] = {"query": {"bool": {"filter": [{"terms": {"lsh_bands": list(dict.fromkeys(bands))}}]}},
+                            "size": CANDIDATES_PAGE, "sort": [{"id": "asc"}], "seq_no_primary_term": True}
+    if after is not None:
+        body["search_after"] = [after]
+    return body
 
 
 def build_posts_by_hash(hashes: Sequence[str]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, content_hash, post_id
 from social_monitor.scoring import Score, Scorer
-from social_monitor.similarity import signature
+from social_monitor.similarity import Signature, signature
 from social_monitor.store import SocialStore, Version
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,30 @@ class SocialService:
     # --- ingest ------------------------------------------------------------------------------------------
     async def ingest(self, raws: Sequence[RawPost]) -> IngestReport:
         """Normalise, deduplicate, score, group, match and flag a batch, then index it. Safe to repeat."""
-        now = self.clock()
+        return await self.commit(await self.prepare(raws))
+
+    async def prepare(self, raws: Sequence[RawPost]) -> PreparedBatch:
+        """The first half of `ingest`: what needs no claim or post of the index (transcripts, text forms,
+        scores, signatures), so that it can run for the next batch while `commit` writes this one."""
         already = await self.store.existing_posts([r.key for r in raws])
-        fresh = [r for r in raws if r.key not in already]
-        fresh = [await self._transcribed(r) for r in fresh]
-        forms = await asyncio.to_thread(lambda: [normalise(r.text) for r in fresh])
-        hashes = [content_hash(f.folded) for f in forms]
+        fresh = [await self._transcribed(r) for r in raws if r.key not in already]
+
+        def compute() -> PreparedBatch:
+            forms = [normalise(r.text) for r in fresh]
+            hashes = [content_hash(f.folded) for f in forms]
+            first = _first_of_each(hashes)
+            scores: list[Score | None] = [None] * len(fresh)
+            if self.scorer is not None and first:
+                for i, score in zip(first, self.scorer.score([fresh[i] for i in first])):
+                    scores[i] = score
+            return PreparedBatch(len(raws), len(already), fresh, forms, hashes, scores,
+                                 [signature(f.folded) for f in forms])
+        return await asyncio.to_thread(compute)
+
+    async def commit(self, batch: PreparedBatch) -> IngestReport:
+        """The second half of `ingest`: deduplicate against the index, group, match, flag, write."""
+        now = self.clock()
+        fresh, forms, hashes = batch.fresh, batch.forms, batch.hashes
         indexed_originals = await self.store.originals_of_hashes(hashes)
         seen_in_batch: dict[str, int] = {}
         originals: list[int] = []
@@ -97,20 +115,20 @@ class SocialService:
             else:
                 seen_in_batch[digest] = i
                 originals.append(i)
-        scores = await self._scores([fresh[i] for i in originals])
         matcher = await self._known_claims()
         mentions: dict[int, Mention] = {}
-        for i, score in zip(originals, scores):
+        for i in originals:
             known = matcher.match(forms[i].folded) if len(matcher) else None
-            mentions[i] = _mention(fresh[i], forms[i], now, score, known[0] if known else None)
+            mentions[i] = _mention(fresh[i], forms[i], now, batch.scores[i], known[0] if known else None,
+                                   batch.signatures[i])
         sigs_bands = [b for m in mentions.values() if m.signature for b in m.signature.bands]
         candidates = {c.id: (c, v) for c, v in await self.store.candidate_claims(sigs_bands)}
-        book = ClaimBook(c for c, _ in candidates.values())
+        book = ClaimBook((c for c, _ in candidates.values()), set(sigs_bands))
         claim_of: dict[int, str] = {i: book.assign(m, now) for i, m in mentions.items()}
         duplicate_of: dict[int, str] = {}
         for i, origin in copies:
             duplicate_of[i], claim_of[i] = origin if isinstance(origin, tuple) else (fresh[origin].key, claim_of[origin])
-            mentions[i] = _mention(fresh[i], forms[i], now, None, None)
+            mentions[i] = _mention(fresh[i], forms[i], now, None, None, batch.signatures[i])
         await self._explain(mentions, fresh, claim_of, candidates)
         by_claim: dict[str, list[Mention]] = defaultdict(list)
         for i, claim_id in claim_of.items():
@@ -128,7 +146,7 @@ class SocialService:
                           duplicate_of=duplicate_of[i]) for i, _ in copies]
         await self.store.index_posts(posts + copied)
         await self.store.refresh()  # the next batch must see this batch's claims and hashes
-        report = IngestReport(len(raws), len(posts), len(copies), len(already), len(book.opened),
+        report = IngestReport(batch.received, len(posts), len(copies), batch.replayed, len(book.opened),
                               sum(1 for p in posts if p.flags))
         log.info("ingested %s", report.as_json())
         return report
@@ -147,12 +165,6 @@ class SocialService:
                 continue
             texts.append(str(getattr(transcript, "text", "")))
         return replace(raw, text="\n".join(t for t in texts if t))
-
-    async def _scores(self, raws: Sequence[RawPost]) -> list[Score | None]:
-        if self.scorer is None or not raws:
-            return [None] * len(raws)
-        found: list[Score | None] = list(await asyncio.to_thread(self.scorer.score, raws))
-        return found
 
     async def _explain(self, mentions: dict[int, Mention], raws: Sequence[RawPost], claim_of: Mapping[int, str],
                        candidates: Mapping[str, tuple[Claim, Version]]) -> None:
@@ -271,10 +283,31 @@ class SocialService:
         return flagged
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch after `SocialService.prepare`: the posts not indexed yet, with what their text gives."""
+
+    received: int
+    replayed: int
+    fresh: list[RawPost]
+    forms: list[NormalisedText]
+    hashes: list[str]
+    scores: list[Score | None]
+    """Scored: the first post of each content hash in the batch (a copy of an indexed post is not used)."""
+    signatures: list[Signature | None]
+
+
+def _first_of_each(hashes: Sequence[str]) -> list[int]:
+    first: dict[str, int] = {}
+    for i, digest in enumerate(hashes):
+        first.setdefault(digest, i)
+    return list(first.values())
+
+
 def _mention(raw: RawPost, forms: NormalisedText, now: datetime, score: Score | None,
-             known: KnownClaim | None) -> Mention:
+             known: KnownClaim | None, sig: Signature | None) -> Mention:
     reach = sum(n for n in (raw.likes, raw.comments, raw.shares) if n)
-    return Mention(raw.key, forms.text, raw.source, raw.published_at or now, reach, signature(forms.folded),
+    return Mention(raw.key, forms.text, raw.source, raw.published_at or now, reach, sig,
                    score.probability if score else None, (), known,
                    ticket_id=raw.source_id if raw.source == TICKET_SOURCE else None,
                    text_segmented=forms.segmented, text_folded=forms.folded)

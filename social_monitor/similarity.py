@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -61,16 +61,22 @@ def band_keys(values: tuple[int, ...] | np.ndarray) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """The MinHash of one text and the LSH band keys derived from it (computed once: matching reads them often)."""
+    """The MinHash of one text and the LSH band keys derived from it (computed once, when first needed)."""
 
     values: tuple[int, ...]
-    bands: tuple[str, ...] = field(default=(), compare=False, repr=False)
     array: np.ndarray = field(init=False, compare=False, repr=False)
+    _bands: tuple[str, ...] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "array", np.asarray(self.values, dtype=np.uint64))
-        if not self.bands:
-            object.__setattr__(self, "bands", band_keys(self.array))
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """The LSH band keys, computed on first use: signatures read back with a claim rarely need them."""
+        if self._bands is None:
+            object.__setattr__(self, "_bands", band_keys(self.array))
+        assert self._bands is not None
+        return self._bands
 
     def similarity(self, other: Signature) -> float:
         """Estimated Jaccard similarity of the two shingle sets."""
@@ -90,6 +96,24 @@ def signature(folded: str) -> Signature | None:
 def containment(claim: set[str], post: set[str]) -> float:
     """|claim ∩ post| / |claim|: how much of a (short) known claim a (longer) post repeats."""
     return len(claim & post) / len(claim) if claim else 0.0
+
+
+def stack(signatures: Sequence[Signature]) -> np.ndarray:
+    """Signatures as the rows of one matrix, for `best_group`."""
+    return np.stack([s.array for s in signatures]) if signatures else np.empty((0, NUM_PERM), dtype=np.uint64)
+
+
+def best_group(target: Signature, groups: Sequence[tuple[str, np.ndarray]],
+               threshold: float = SAME_CLAIM) -> tuple[str, float] | None:
+    """Like `best_match`, over groups of signatures stacked as matrices (one numpy comparison for all)."""
+    groups = [(gid, rows) for gid, rows in groups if len(rows)]
+    if not groups:
+        return None
+    scores = (np.concatenate([rows for _, rows in groups]) == target.array).sum(axis=1)
+    owners = np.repeat(np.arange(len(groups)), [len(rows) for _, rows in groups])
+    best = int(scores.argmax())  # the first of equals, as best_match
+    similarity = float(scores[best]) / NUM_PERM
+    return (groups[int(owners[best])][0], similarity) if similarity >= threshold else None
 
 
 def best_match(target: Signature, candidates: Iterable[tuple[str, Signature]],

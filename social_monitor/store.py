@@ -115,12 +115,22 @@ class SocialStore:
 
     async def candidate_claims(self, bands: Sequence[str]) -> list[tuple[Claim, Version]]:
         """Claims sharing an LSH band with `bands`, with their versions."""
-        if not bands:
-            return []
-        async with _reachable():
-            resp = await self._es.search(index=self.claims, **queries.build_candidate_claims(bands))
-        return [(Claim.from_doc(h["_source"], num_perm=NUM_PERM), Version(h["_seq_no"], h["_primary_term"]))
-                for h in resp["hits"]["hits"]]
+        found: dict[str, tuple[Claim, Version]] = {}
+        unique = list(dict.fromkeys(bands))
+        for start in range(0, len(unique), queries.MAX_TERMS):  # a big batch has more keys than one query takes
+            chunk, after = unique[start:start + queries.MAX_TERMS], None
+            while True:
+                async with _reachable():
+                    resp = await self._es.search(index=self.claims, **queries.build_candidate_claims(chunk, after))
+                hits = resp["hits"]["hits"]
+                for h in hits:
+                    if h["_id"] not in found:
+                        found[h["_id"]] = (Claim.from_doc(h["_source"], num_perm=NUM_PERM),
+                                           Version(h["_seq_no"], h["_primary_term"]))
+                if len(hits) < queries.CANDIDATES_PAGE:
+                    break
+                after = hits[-1]["sort"][0]
+        return list(found.values())
 
     async def claims_like(self, folded: str) -> list[tuple[Claim, Version]]:
         """Claims whose text shares most words with `folded` (to be verified by the caller)."""

@@ -153,3 +153,27 @@ async def test_a_true_known_claim_is_attached_but_not_flagged(store: SocialStore
 
     posts = await _all_posts(store)
     assert posts[0].verdict == "true" and posts[0].flags == ()
+
+
+async def test_a_backlog_drains_in_pipelined_batches_and_copies_join_their_original(
+        store: SocialStore, scorer: MisinformationScorer, tmp_path: Path) -> None:
+    journal = PostJournal(tmp_path / "social.sqlite3")
+    now = datetime.now(timezone.utc)
+    rumour = "Tối nay trực thăng rải thuốc khử trùng toàn tỉnh, mọi người đóng cửa sổ"
+    texts = [f"Phản ánh số {n}: đường {n} ở phường Phú Hòa ngập nước sau mưa" for n in range(23)]
+    texts[4] = texts[17] = rumour  # the copy arrives two batches after its original
+    journal.accept([RawPost(source="zalo", source_id=f"z{n}", text=t, published_at=now - timedelta(minutes=n))
+                    for n, t in enumerate(texts)], now)
+    worker = IngestWorker(journal, SocialService(store=store, scorer=scorer), batch=5)
+
+    processed = await worker.drain_once()
+
+    posts, _ = await store.search_posts(build_post_search(PostSearch(size=100, duplicates=True)))
+    assert processed == 23 and journal.counts()["pending"] == 0
+    assert len(posts) == 23 and all(p.misinformation_score is not None for p in posts if p.duplicate_of is None)
+    copies = [p for p in posts if RUMOUR_WORDS in normalise(p.text).folded]
+    original = next(p for p in copies if p.duplicate_of is None)
+    assert len(copies) == 2 and {p.claim_id for p in copies} == {original.claim_id}
+    claim, _ = await store.get_claim(original.claim_id or "")
+    assert claim.mention_count == 2
+    journal.close()

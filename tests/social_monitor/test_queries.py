@@ -37,6 +37,8 @@ def test_candidates_are_one_terms_query_on_band_keys() -> None:
     body = queries.build_candidate_claims(["0:ab", "1:cd", "0:ab"])
 
     assert body["query"]["bool"]["filter"] == [{"terms": {"lsh_bands": ["0:ab", "1:cd"]}}]
+    assert body["sort"] == [{"id": "asc"}] and "search_after" not in body
+    assert queries.build_candidate_claims(["0:ab"], after="c42")["search_after"] == ["c42"]
 
 
 def test_misinformation_tickets_start_after_the_cursor() -> None:
