@@ -8,6 +8,7 @@ from typing import Final
 from aiohttp import web
 
 from dashboards.store import AuditStore, SessionStore, UserStore
+from dashboards.throttle import SignInThrottle
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,5 +23,6 @@ USERS: Final = web.AppKey("users", UserStore)
 SESSIONS: Final = web.AppKey("sessions", SessionStore)
 AUDIT: Final = web.AppKey("audit", AuditStore)
 SESSION_CONFIG: Final = web.AppKey("session_config", SessionConfig)
+SIGN_IN_THROTTLE: Final = web.AppKey("sign_in_throttle", SignInThrottle)
 SESSION_COOKIE: Final = "hotline_session"
 LOGIN_CSRF_COOKIE: Final = "hotline_login_csrf"

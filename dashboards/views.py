@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import secrets
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -60,14 +61,26 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     form_token = str(form.get("login_csrf", ""))
     if not cookie_token or not hmac.compare_digest(cookie_token, form_token):
         raise web.HTTPForbidden(text="invalid CSRF token")
-    user = await service.authenticate(str(form.get("username", "")), str(form.get("password", "")),
-                                      users=request.app[keys.USERS])
+    username, throttle = str(form.get("username", "")), request.app[keys.SIGN_IN_THROTTLE]
+    wait = throttle.retry_after(username, request.remote)
+    if wait is not None:  # refused before the password is checked: guessing costs the server nothing
+        log.warning("sign-in throttled for %s", request.remote)
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        response = aiohttp_jinja2.render_template("login.html", request, page_context(
+            request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
+            error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
+            status=HTTPStatus.TOO_MANY_REQUESTS)
+        response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
+        return response
+    user = await service.authenticate(username, str(form.get("password", "")), users=request.app[keys.USERS])
     if user is None:
         log.info("failed sign-in from %s", request.remote)
+        throttle.failed(username, request.remote)
         response = aiohttp_jinja2.render_template("login.html", request, page_context(
             request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
             error="Tên đăng nhập hoặc mật khẩu không đúng."), status=HTTPStatus.UNAUTHORIZED)
         return response
+    throttle.succeeded(username)
     config = request.app[keys.SESSION_CONFIG]
     token, _ = await request.app[keys.SESSIONS].create(user, _now(), config.ttl)
     target = _safe_next(str(form.get("next", ""))) or "/"

@@ -15,6 +15,7 @@ from aiohttp import web
 import dashboards
 from dashboards import keys as dashboard_keys
 from dashboards.store import AuditStore, SessionStore, UserStore
+from dashboards.throttle import SignInThrottle
 from hotline import keys
 
 TEMPLATES_DIR: Final = Path(dashboards.__file__).resolve().parent / "templates"
@@ -52,4 +53,5 @@ async def dashboards_ctx(app: web.Application) -> AsyncIterator[None]:
     app[dashboard_keys.SESSION_CONFIG] = dashboard_keys.SessionConfig(
         ttl=timedelta(hours=settings.session_ttl_hours),
         secure_cookie=settings.public_base_url.startswith("https://"))
+    app[dashboard_keys.SIGN_IN_THROTTLE] = SignInThrottle()
     yield

@@ -75,6 +75,20 @@ async def test_wrong_password_and_unknown_user_get_the_same_refusal(client: Test
         assert _cookie(resp, dashboard_keys.SESSION_COOKIE) is None
 
 
+async def test_repeated_wrong_passwords_lock_that_user_name_only(client: TestClient) -> None:
+    limit = client.app[dashboard_keys.SIGN_IN_THROTTLE].policy.per_user
+    for _ in range(limit):
+        assert (await sign_in(client, "lan", "sai-mat-khau-roi")).status == 401
+
+    locked = await sign_in(client, "lan")  # even the right password, while locked
+    other = await sign_in(client, "hoa")
+
+    assert locked.status == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "Đăng nhập sai quá nhiều lần" in await locked.text()
+    assert _cookie(locked, dashboard_keys.SESSION_COOKIE) is None
+    assert other.status == 303
+
+
 async def test_sign_in_with_a_forged_csrf_token_is_refused(client: TestClient) -> None:
     page = await client.get("/login")
     resp = await client.post("/login", data={"username": "lan", "password": PASSWORD, "login_csrf": "forged"},
