@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Final
 
+import numpy as np
+
 from social_monitor.errors import InvalidClaim
 from social_monitor.records import Flag
 from social_monitor.similarity import Signature
@@ -127,7 +129,7 @@ class Claim:
         """The Elasticsearch document, with the analysed text forms and the LSH data."""
         doc = self.as_json()
         doc["hourly"] = dict(self.hourly)
-        doc["signatures"] = [v for s in self.signatures for v in s.values]
+        doc["signatures"] = [v for s in self.signatures for v in s.array.tolist()]
         doc["lsh_bands"] = list(self.bands)
         doc["text_segmented"], doc["text_folded"] = segmented, folded
         return doc
@@ -136,7 +138,7 @@ class Claim:
     def from_doc(cls, doc: Mapping[str, Any], *, num_perm: int) -> Claim:
         """Rebuild a claim from its stored document."""
         flat = list(doc.get("signatures") or ())
-        sigs = tuple(Signature(tuple(flat[i:i + num_perm])) for i in range(0, len(flat), num_perm))
+        sigs = tuple(Signature(row) for row in np.asarray(flat, dtype=np.uint64).reshape(-1, num_perm)) if flat else ()
         return cls(
             id=doc["id"], text=doc["text"], first_seen=datetime.fromisoformat(doc["first_seen"]),
             last_seen=datetime.fromisoformat(doc["last_seen"]), updated_at=datetime.fromisoformat(doc["updated_at"]),

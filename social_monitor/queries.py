@@ -112,7 +112,8 @@ def build_candidate_claims(bands: Sequence[str], after: str | None = None) -> di
     missed one becomes a duplicate claim), so the caller reads pages until one comes back short.
     """
     body: dict[str, Any] = {"query": {"bool": {"filter": [{"terms": {"lsh_bands": list(dict.fromkeys(bands))}}]}},
-                            "size": CANDIDATES_PAGE, "sort": [{"id": "asc"}], "seq_no_primary_term": True}
+                            "size": CANDIDATES_PAGE, "sort": [{"id": "asc"}], "seq_no_primary_term": True,
+                            "_source": False}  # ids and versions: the store's cache or one mget supplies the rest
     if after is not None:
         body["search_after"] = [after]
     return body

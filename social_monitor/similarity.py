@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -59,24 +58,43 @@ def band_keys(values: tuple[int, ...] | np.ndarray) -> tuple[str, ...]:
                  for band in range(BANDS))
 
 
-@dataclass(frozen=True, slots=True)
 class Signature:
-    """The MinHash of one text and the LSH band keys derived from it (computed once, when first needed)."""
+    """The MinHash of one text and the LSH band keys derived from it (computed once, when first needed).
 
-    values: tuple[int, ...]
-    array: np.ndarray = field(init=False, compare=False, repr=False)
-    _bands: tuple[str, ...] | None = field(default=None, init=False, compare=False, repr=False)
+    Immutable; the values live in one read-only uint64 array (1 KiB), not in a tuple of Python ints (~5 KiB),
+    because claims read back with their signatures are kept in memory by the store's claim cache.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "array", np.asarray(self.values, dtype=np.uint64))
+    __slots__ = ("array", "_bands")
+
+    def __init__(self, values: Iterable[int] | np.ndarray) -> None:
+        array = np.array(values, dtype=np.uint64)
+        if array.shape != (NUM_PERM,):
+            raise ValueError(f"a signature has {NUM_PERM} values, not {array.shape}")
+        array.flags.writeable = False
+        self.array: np.ndarray = array
+        self._bands: tuple[str, ...] | None = None
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The MinHash values as Python ints (for the stored document)."""
+        return tuple(self.array.tolist())
 
     @property
     def bands(self) -> tuple[str, ...]:
         """The LSH band keys, computed on first use: signatures read back with a claim rarely need them."""
         if self._bands is None:
-            object.__setattr__(self, "_bands", band_keys(self.array))
-        assert self._bands is not None
+            self._bands = band_keys(self.array)
         return self._bands
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Signature) and bool(np.array_equal(self.array, other.array))
+
+    def __hash__(self) -> int:
+        return hash(self.array.tobytes())
+
+    def __repr__(self) -> str:
+        return f"Signature({self.array[:4].tolist()}...)"
 
     def similarity(self, other: Signature) -> float:
         """Estimated Jaccard similarity of the two shingle sets."""
@@ -90,7 +108,7 @@ def signature(folded: str) -> Signature | None:
         return None
     minhash = _TEMPLATE.copy()
     minhash.update_batch([g.encode() for g in grams])
-    return Signature(tuple(int(v) for v in minhash.hashvalues))
+    return Signature(minhash.hashvalues)
 
 
 def containment(claim: set[str], post: set[str]) -> float:

@@ -13,10 +13,12 @@ from typing import Any
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-from elasticsearch.helpers import async_bulk
+from elasticsearch.helpers import async_bulk, async_streaming_bulk
 
 from classifier.text import normalise
 from social_monitor import queries
+from social_monitor.claim_cache import SIZE as CACHE_SIZE
+from social_monitor.claim_cache import ClaimCache
 from social_monitor.claims import Claim, KnownClaim
 from social_monitor.errors import ClaimConflict, ClaimNotFound, StoreUnavailable
 from social_monitor.records import Post
@@ -60,8 +62,9 @@ async def _reachable() -> AsyncIterator[None]:
 class SocialStore:
     """Reads and writes posts, claims and known claims; claim writes are conditional on their version."""
 
-    def __init__(self, es: AsyncElasticsearch, prefix: str) -> None:
+    def __init__(self, es: AsyncElasticsearch, prefix: str, *, cache_size: int = CACHE_SIZE) -> None:
         self._es = es
+        self._cache: ClaimCache[Version] = ClaimCache(cache_size)
         self.posts, self.claims = f"{prefix}posts", f"{prefix}claims"
         self.registry, self.tickets = f"{prefix}known_claims", f"{prefix}tickets"
 
@@ -111,11 +114,13 @@ class SocialStore:
                 resp = await self._es.get(index=self.claims, id=claim_id)
         except NotFoundError as err:
             raise ClaimNotFound(f"no claim {claim_id}") from err
-        return Claim.from_doc(resp["_source"], num_perm=NUM_PERM), Version(resp["_seq_no"], resp["_primary_term"])
+        claim, version = Claim.from_doc(resp["_source"], num_perm=NUM_PERM), Version(resp["_seq_no"], resp["_primary_term"])
+        self._cache.put(claim, version)
+        return claim, version
 
     async def candidate_claims(self, bands: Sequence[str]) -> list[tuple[Claim, Version]]:
         """Claims sharing an LSH band with `bands`, with their versions."""
-        found: dict[str, tuple[Claim, Version]] = {}
+        versions: dict[str, Version] = {}
         unique = list(dict.fromkeys(bands))
         for start in range(0, len(unique), queries.MAX_TERMS):  # a big batch has more keys than one query takes
             chunk, after = unique[start:start + queries.MAX_TERMS], None
@@ -124,13 +129,29 @@ class SocialStore:
                     resp = await self._es.search(index=self.claims, **queries.build_candidate_claims(chunk, after))
                 hits = resp["hits"]["hits"]
                 for h in hits:
-                    if h["_id"] not in found:
-                        found[h["_id"]] = (Claim.from_doc(h["_source"], num_perm=NUM_PERM),
-                                           Version(h["_seq_no"], h["_primary_term"]))
+                    versions[h["_id"]] = Version(h["_seq_no"], h["_primary_term"])
                 if len(hits) < queries.CANDIDATES_PAGE:
                     break
                 after = hits[-1]["sort"][0]
-        return list(found.values())
+        found: dict[str, tuple[Claim, Version]] = {}
+        for claim_id, version in versions.items():
+            cached = self._cache.get(claim_id, version)
+            if cached is not None:
+                found[claim_id] = (cached, version)
+        await self._read_claims([c for c in versions if c not in found], found)
+        return [found[c] for c in versions if c in found]
+
+    async def _read_claims(self, ids: Sequence[str], into: dict[str, tuple[Claim, Version]]) -> None:
+        """Read claims by id (real-time: no refresh needed) into `into`, and remember them."""
+        for start in range(0, len(ids), queries.CANDIDATES_PAGE):
+            async with _reachable():
+                resp = await self._es.mget(index=self.claims, ids=list(ids[start:start + queries.CANDIDATES_PAGE]))
+            for doc in resp["docs"]:
+                if doc.get("found"):
+                    claim = Claim.from_doc(doc["_source"], num_perm=NUM_PERM)
+                    version = Version(doc["_seq_no"], doc["_primary_term"])
+                    self._cache.put(claim, version)
+                    into[claim.id] = (claim, version)
 
     async def claims_like(self, folded: str) -> list[tuple[Claim, Version]]:
         """Claims whose text shares most words with `folded` (to be verified by the caller)."""
@@ -143,7 +164,9 @@ class SocialStore:
         """Index a new claim."""
         async with _reachable():
             resp = await self._es.create(index=self.claims, id=claim.id, document=self._claim_doc(claim))
-        return Version(resp["_seq_no"], resp["_primary_term"])
+        version = Version(resp["_seq_no"], resp["_primary_term"])
+        self._cache.put(claim, version)
+        return version
 
     async def save_claim(self, claim: Claim, version: Version) -> Version:
         """Overwrite the claim only if nobody changed it since `version` was read."""
@@ -152,8 +175,11 @@ class SocialStore:
                 resp = await self._es.index(index=self.claims, id=claim.id, document=self._claim_doc(claim),
                                             if_seq_no=version.seq_no, if_primary_term=version.primary_term)
         except ConflictError as err:
+            self._cache.forget(claim.id)
             raise ClaimConflict(f"claim {claim.id} changed since version {version}") from err
-        return Version(resp["_seq_no"], resp["_primary_term"])
+        saved = Version(resp["_seq_no"], resp["_primary_term"])
+        self._cache.put(claim, saved)
+        return saved
 
     async def write_claims(self, created: Sequence[Claim], updated: Sequence[tuple[Claim, Version]]) -> list[str]:
         """Create and conditionally overwrite claims in one bulk request; returns the ids that hit a conflict."""
@@ -163,13 +189,20 @@ class SocialStore:
                      "if_seq_no": v.seq_no, "if_primary_term": v.primary_term} for c, v in updated]
         if not actions:
             return []
+        written = {c.id: c for c in created} | {c.id: c for c, _ in updated}
+        conflicts: list[dict[str, Any]] = []
+        other: list[dict[str, Any]] = []
         async with _reachable():
-            _, errors = await async_bulk(self._es, actions, raise_on_error=False, chunk_size=500)
-        failed = [next(iter(e.values())) for e in errors]  # type: ignore[union-attr]
-        other = [f for f in failed if f.get("status") != 409]
+            async for ok, item in async_streaming_bulk(self._es, actions, raise_on_error=False, chunk_size=500):
+                result: dict[str, Any] = next(iter(item.values()))
+                if ok:
+                    self._cache.put(written[result["_id"]], Version(result["_seq_no"], result["_primary_term"]))
+                    continue
+                self._cache.forget(result["_id"])
+                (conflicts if result.get("status") == 409 else other).append(result)
         if other:
             raise StoreUnavailable(f"claims not written: {other[0].get('error')}")
-        return [f["_id"] for f in failed]
+        return [f["_id"] for f in conflicts]
 
     async def search_claims(self, body: dict[str, Any]) -> tuple[list[tuple[Claim, Version]], int]:
         """Run a body from queries.py."""

@@ -37,7 +37,7 @@ def test_candidates_are_one_terms_query_on_band_keys() -> None:
     body = queries.build_candidate_claims(["0:ab", "1:cd", "0:ab"])
 
     assert body["query"]["bool"]["filter"] == [{"terms": {"lsh_bands": ["0:ab", "1:cd"]}}]
-    assert body["sort"] == [{"id": "asc"}] and "search_after" not in body
+    assert body["sort"] == [{"id": "asc"}] and "search_after" not in body and body["_source"] is False
     assert queries.build_candidate_claims(["0:ab"], after="c42")["search_after"] == ["c42"]
 
 

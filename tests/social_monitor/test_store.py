@@ -4,9 +4,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import pytest
+from elasticsearch import AsyncElasticsearch
+
 from classifier.text import normalise
 from social_monitor import queries
 from social_monitor.clustering import Mention, new_claim
+from social_monitor.errors import ClaimConflict
 from social_monitor.similarity import signature
 from social_monitor.store import SocialStore
 
@@ -43,3 +47,25 @@ async def test_a_claim_read_back_carries_its_analysed_text(store: SocialStore) -
 
     assert (read.text_segmented, read.text_folded) == (forms.segmented, forms.folded)
     assert "phong toa" in read.text_folded
+
+
+async def test_a_claim_changed_by_another_process_is_read_again_not_taken_from_the_cache(
+        store: SocialStore, es: AsyncElasticsearch, unique_prefix: str) -> None:
+    forms = normalise("Tối nay trực thăng rải thuốc khử trùng toàn tỉnh Bình Dương")
+    sig = signature(forms.folded)
+    assert sig is not None
+    claim = replace(new_claim(Mention("p1", forms.text, "test", NOW, 0, sig), NOW), signatures=(sig,))
+    await store.write_claims([claim], [])
+    await store.refresh()
+    [(cached, version)] = await store.candidate_claims(list(sig.bands))
+    other = SocialStore(es, unique_prefix)  # e.g. the web process, where a reviewer works
+
+    await other.save_claim(cached.with_note("comms-user", "đang xác minh", NOW), version)
+    await store.refresh()
+    [(seen, seen_version)] = await store.candidate_claims(list(sig.bands))
+
+    assert seen_version != version
+    assert [c.action for c in seen.history] == ["note"]
+    assert seen.signatures == (sig,)
+    with pytest.raises(ClaimConflict):
+        await store.save_claim(cached, version)  # the stale copy cannot overwrite the review
