@@ -26,7 +26,8 @@ check: install
 install: system-deps $(DEPS_STAMP) search-node
 
 # Java 17 and Maven run the local Elasticsearch node; unshare (util-linux) lets it run unprivileged as root;
-# espeak-ng speaks Vietnamese test audio for the speech-to-text tests; Debian's chromium runs the browser tests.
+# espeak-ng speaks Vietnamese test audio for the speech-to-text tests; Debian's chromium runs the browser tests;
+# wrk drives the webhook benchmark (bench/webhooks.py).
 system-deps: $(SYSTEM_STAMP)
 $(SYSTEM_STAMP):
 	@missing=""; \
@@ -35,6 +36,7 @@ $(SYSTEM_STAMP):
 	command -v unshare >/dev/null || missing="$$missing util-linux"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends $$missing; \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \

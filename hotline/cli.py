@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ import intake.cli
 import social_monitor.cli
 from hotline import indices, search_node
 from hotline.demo import DEMO_USERS, load_demo
+from hotline.intake_ctx import run_worker
 from hotline.social_ctx import open_service
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
@@ -107,6 +109,40 @@ def _serve(settings: Settings, host: str, port: int) -> None:
                     access_log=None)
     except SearchUnavailable as err:
         raise click.ClickException(str(err)) from err
+
+
+@cli.command()
+@click.option("--nice", type=click.IntRange(0, 19), default=10, show_default=True,
+              help="Lower this process's CPU priority by this much, so that webhooks are answered first.")
+@click.option("--once", is_flag=True, help="Store what is pending now, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, nice: int, once: bool) -> None:
+    """Move the intake journal into Elasticsearch, beside `hotline run` started with INTAKE_WORKER=external."""
+    settings = _settings(ctx)
+    if settings.es_url is None:
+        node = search_node.read_running(settings.search_node_home)
+        if node is None:
+            raise click.ClickException("no ES_URL and no local search node running: start `hotline run` first")
+        settings = settings.with_es_url(node.url)
+    if nice:
+        os.nice(nice)
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        if not once and task is not None:  # SIGTERM (a service manager) lets the current batch be marked done
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+        try:
+            return await run_worker(settings, once=once)
+        except asyncio.CancelledError:
+            return 0
+
+    try:
+        stored = asyncio.run(main())
+    except SearchUnavailable as err:
+        raise click.ClickException(str(err)) from err
+    if once:
+        click.echo(f"stored {stored} journal entries")
 
 
 @cli.group("search-node")

@@ -6,12 +6,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
+from elasticsearch import AsyncElasticsearch
 
-from hotline import keys
+from hotline import indices, keys
+from hotline.es import check_reachable, make_es
+from hotline.settings import Settings
 from intake import keys as intake_keys
 from intake.journal import Journal, JournalWriter
 from intake.service import IntakeService, SlaPolicy
@@ -21,6 +24,9 @@ from intake.worker import JournalWorker
 from models import registry
 
 log = logging.getLogger(__name__)
+
+EXTERNAL_POLL_S: Final = 0.25
+"""`hotline worker` cannot be woken by the web process; it looks for new entries this often."""
 
 
 def _locator() -> Callable[[str], Any] | None:
@@ -49,24 +55,32 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str
             log.exception("%s failed", name)
 
 
-async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Load models in a thread, open the journal, start the worker and the escalation loop."""
-    settings = app[keys.SETTINGS]
+async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession) -> IntakeService:
+    """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
     category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
                                              asyncio.to_thread(registry.load, "urgency"))
     locate = await asyncio.to_thread(_locator)
     speech = await asyncio.to_thread(_speech, settings.asr_model_dir)
-    session = aiohttp.ClientSession()
     messaging = None
     if settings.twilio_account_sid and settings.twilio_auth_token:
         messaging = TwilioApi(session, api_base=settings.twilio_api_base, account_sid=settings.twilio_account_sid,
                               auth_token=settings.twilio_auth_token, from_number=settings.twilio_from_number)
-    store = TicketStore(app[keys.ES], settings.alias("tickets"))
-    service = IntakeService(
-        store=store, category=category, urgency=urgency, locate=locate, speech=speech, messaging=messaging,
-        on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
+    return IntakeService(
+        store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
+        speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
+
+
+async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load models in a thread, open the journal, start the writer, the worker (if inline) and escalation."""
+    settings = app[keys.SETTINGS]
+    session = aiohttp.ClientSession()
+    try:
+        service = await make_service(settings, app[keys.ES], session)
+    except BaseException:
+        await session.close()
+        raise
     journal = Journal(settings.journal_path)
     worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s)
     writer = JournalWriter(journal)
@@ -74,14 +88,19 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         settings.public_base_url, settings.greeting_text, settings.greeting_audio_url, settings.record_max_length_s)
     app[intake_keys.JOURNAL], app[intake_keys.WORKER] = journal, worker
     app[intake_keys.JOURNAL_WRITER] = writer
-    app[intake_keys.STORE], app[intake_keys.SERVICE] = store, service
+    app[intake_keys.STORE], app[intake_keys.SERVICE] = service.store, service
     pending = journal.counts()["pending"]
-    if pending:
-        log.info("replaying %d journal entries left from the last run", pending)
-    tasks = [asyncio.create_task(writer.run(), name="journal-writer"),
-             asyncio.create_task(worker.run(), name="journal-worker"),
-             asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
-                                 name="escalation")]
+    tasks = [asyncio.create_task(writer.run(), name="journal-writer")]
+    if settings.intake_worker == "inline":
+        if pending:
+            log.info("replaying %d journal entries left from the last run", pending)
+        tasks.append(asyncio.create_task(worker.run(), name="journal-worker"))
+    else:
+        # Classification (~7 ms of CPU per ticket, mostly holding the GIL) and the Elasticsearch writes run
+        # in `hotline worker`; this process only journals and answers.
+        log.info("journal worker external: %d entries pending for `hotline worker`", pending)
+    tasks.append(asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
+                                     name="escalation"))
     yield
     for task in tasks:
         task.cancel()
@@ -90,3 +109,30 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
     await session.close()
     journal.close()
+
+
+async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = EXTERNAL_POLL_S) -> int:
+    """`hotline worker`: drain the journal at `settings.journal_path` until cancelled, or once if `once`.
+
+    Returns how many entries it stored when `once`. Raises SearchUnavailable if Elasticsearch is not there.
+    Safe beside another worker on the same journal (every entry's effect is idempotent), but wasteful.
+    """
+    es = make_es(settings)
+    session = aiohttp.ClientSession()
+    journal: Journal | None = None
+    try:
+        await check_reachable(es, settings.es_url or "")
+        await indices.ensure_all(es, settings.index_prefix)
+        service = await make_service(settings, es, session)
+        journal = Journal(settings.journal_path)
+        worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s)
+        log.info("journal worker on %s: %d entries pending", settings.journal_path, journal.counts()["pending"])
+        if once:
+            return await worker.drain_once()
+        await worker.run()
+        return 0
+    finally:
+        if journal is not None:
+            journal.close()
+        await session.close()
+        await es.close()

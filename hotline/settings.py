@@ -9,6 +9,7 @@ from typing import Any, Final
 
 DEFAULT_SEARCH_NODE_PORT: Final = 9200
 LOCAL_HOST: Final = "127.0.0.1"
+INTAKE_WORKERS: Final = ("inline", "external")
 
 
 class SettingsError(ValueError):
@@ -42,6 +43,13 @@ def _sources(env: Mapping[str, str], name: str) -> str:
         parse_sources(raw, default_interval_s=300)
     except ValueError as err:
         raise SettingsError(f"{name}: {err}") from err
+    return raw
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
     return raw
 
 
@@ -93,6 +101,8 @@ class Settings:
     escalation_interval_s: int = 30
     asr_model_dir: str | None = None
     journal_max_backoff_s: float = 30.0
+    intake_worker: str = "inline"
+    """Where the intake journal is drained: "inline" (in the web process) or "external" (`hotline worker`)."""
     session_ttl_hours: int = 12
     social_feeds: str = ""
     """RSS/Atom sources: name=url[@seconds],..."""
@@ -147,6 +157,7 @@ class Settings:
             sla_normal_min=_int(env, "SLA_NORMAL_MINUTES", d.sla_normal_min),
             escalation_interval_s=_int(env, "ESCALATION_INTERVAL", d.escalation_interval_s),
             asr_model_dir=env.get("ASR_MODEL_DIR") or None,
+            intake_worker=_choice(env, "INTAKE_WORKER", d.intake_worker, INTAKE_WORKERS),
             session_ttl_hours=_int(env, "SESSION_TTL_HOURS", d.session_ttl_hours),
             social_feeds=_sources(env, "SOCIAL_FEEDS"), facebook_feeds=_sources(env, "FACEBOOK_FEEDS"),
             facebook_access_token=env.get("FACEBOOK_ACCESS_TOKEN", ""),

@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_state ON entries (state, id);
 """
 
+_TICKET_COLUMNS: Final = ("party", "ticket_id", "ticket_number")
+"""Added for the SMS join lookup (issue 7); a journal from before gets them on open, empty for old rows."""
+
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
@@ -46,6 +49,25 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketRef:
+    """Which ticket an entry belongs to, and who (caller or sender) it came from."""
+
+    party: str
+    ticket_id: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecentTicket:
+    """A party's newest journaled ticket; `pending` means Elasticsearch does not have the entry yet."""
+
+    ticket_id: str
+    number: str
+    received_at: datetime
+    pending: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     """An entry to append."""
 
@@ -53,6 +75,7 @@ class NewEntry:
     key: str
     payload: dict[str, Any]
     received_at: datetime
+    ticket: TicketRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +96,19 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
+        for column in _TICKET_COLUMNS:
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE entries ADD COLUMN {column} TEXT")
+        self._db.execute("CREATE INDEX IF NOT EXISTS entries_party ON entries (party, received_at)")
+        # Lookups read through their own connection: in WAL mode a reader never waits for the writer's fsync.
+        self._read_lock = threading.Lock()
+        self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
 
-    def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime) -> Appended:
+    def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime, *,
+               ticket: TicketRef | None = None) -> Appended:
         """Store an entry durably; a key seen before returns the first entry with created=False."""
-        return self.append_many([NewEntry(kind, key, payload, received_at)])[0]
+        return self.append_many([NewEntry(kind, key, payload, received_at, ticket)])[0]
 
     def append_many(self, entries: list[NewEntry]) -> list[Appended]:
         """Store several entries in one transaction: one fsync for all of them (group commit)."""
@@ -85,9 +117,12 @@ class Journal:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for e in entries:
+                    ref = e.ticket
                     cur = self._db.execute(
-                        "INSERT OR IGNORE INTO entries (key, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-                        (e.key, e.kind, json.dumps(e.payload, ensure_ascii=False), e.received_at.isoformat()))
+                        "INSERT OR IGNORE INTO entries (key, kind, payload, received_at, party, ticket_id, "
+                        "ticket_number) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (e.key, e.kind, json.dumps(e.payload, ensure_ascii=False), _utc(e.received_at),
+                         ref and ref.party, ref and ref.ticket_id, ref and ref.number))
                     row = self._db.execute("SELECT id, key, kind, payload, attempts FROM entries WHERE key = ?",
                                            (e.key,)).fetchone()
                     results.append(Appended(_entry(row), cur.rowcount == 1))
@@ -96,6 +131,20 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
         return results
+
+    def recent_ticket_of(self, party: str, since: datetime) -> RecentTicket | None:
+        """The ticket of `party`'s newest entry received since `since` (parked entries do not count).
+
+        An indexed read on its own connection, well under a millisecond: webhooks call it on the event loop.
+        """
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT ticket_id, ticket_number, received_at, state FROM entries "
+                "WHERE party = ? AND received_at >= ? AND state != 'dead' AND ticket_id IS NOT NULL "
+                "ORDER BY received_at DESC, id DESC LIMIT 1", (party, _utc(since))).fetchone()
+        if row is None:
+            return None
+        return RecentTicket(row[0], row[1], datetime.fromisoformat(row[2]), row[3] == "pending")
 
     def pending(self, limit: int = 100) -> list[JournalEntry]:
         """The oldest entries not yet in Elasticsearch, in arrival order."""
@@ -141,8 +190,14 @@ class Journal:
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
+        with self._lock, self._read_lock:
+            self._reader.close()
             self._db.close()
+
+
+def _utc(moment: datetime) -> str:
+    """ISO 8601 in UTC, so that stored times compare as text (prune and lookups use string ranges)."""
+    return moment.astimezone(timezone.utc).isoformat() if moment.tzinfo else moment.isoformat()
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
@@ -161,10 +216,11 @@ class JournalWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[NewEntry, asyncio.Future[Appended]]] = asyncio.Queue()
 
-    async def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime) -> Appended:
+    async def append(self, kind: str, key: str, payload: dict[str, Any], received_at: datetime, *,
+                     ticket: TicketRef | None = None) -> Appended:
         """Durably store one entry; returns once it is committed."""
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        await self._queue.put((NewEntry(kind, key, payload, received_at), done))
+        await self._queue.put((NewEntry(kind, key, payload, received_at, ticket), done))
         return await done
 
     async def run(self) -> None:

@@ -11,8 +11,8 @@ from typing import Any, Final, Protocol
 from classifier.text import normalise, redact
 from intake import queries
 from intake.errors import InvalidTicket, TicketConflict, TicketNotFound
-from intake.journal import JournalEntry
-from intake.records import (TRANSITIONS, Channel, ManualReport, Note, Segment, Status, Ticket, TicketPatch,
+from intake.journal import Journal, JournalEntry
+from intake.records import (OPEN_STATUSES, TRANSITIONS, Channel, ManualReport, Note, Segment, Status, Ticket, TicketPatch,
                             mask_phone, ticket_number)
 from intake.store import TicketStore
 
@@ -315,6 +315,26 @@ class IntakeService:
 
 def _constant(ticket: Ticket) -> Callable[[], Ticket]:
     return lambda: ticket
+
+
+async def open_ticket_of_sender(sender: str, since: datetime, *, journal: Journal, store: TicketStore,
+                                timeout_s: float) -> tuple[str, str] | None:
+    """The sender's newest open ticket since `since` as (id, number): the journal first, Elasticsearch if needed.
+
+    The journal holds every call and SMS this process accepted, including those the worker has not stored
+    yet (which the Elasticsearch search cannot see), and answers in microseconds. A journaled ticket still
+    pending is open; one already stored is checked with a real-time get, because an operator may have closed
+    it. Only when the journal knows nothing, or its ticket was closed, does the search run: it also finds
+    tickets that did not come through this journal (manual reports, another process).
+    Raises StoreUnavailable when Elasticsearch must be asked and does not answer within `timeout_s`.
+    (issue 7)
+    """
+    recent = journal.recent_ticket_of(sender, since)
+    if recent is not None and (
+            recent.pending or await store.status_of(recent.ticket_id, timeout_s=timeout_s) in OPEN_STATUSES):
+        return recent.ticket_id, recent.number
+    ticket = await store.open_ticket_of(sender, since, timeout_s=timeout_s)
+    return (ticket.id, ticket.number) if ticket is not None else None
 
 
 def call_ticket_id(call_sid: str) -> str:

@@ -12,7 +12,7 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from classifier.text import normalise
 from intake import queries
 from intake.errors import IntakeError, TicketConflict, TicketNotFound
-from intake.records import Ticket
+from intake.records import Status, Ticket
 
 
 class StoreUnavailable(IntakeError):
@@ -52,6 +52,18 @@ class TicketStore:
     def __init__(self, es: AsyncElasticsearch, alias: str) -> None:
         self._es = es
         self._alias = alias
+        self._quick: dict[float, AsyncElasticsearch] = {}
+
+    def _quick_client(self, timeout_s: float) -> AsyncElasticsearch:
+        """A client with a short timeout and no retries, built once per timeout.
+
+        `es.options()` builds a new client object each call (~1 ms of CPU: it re-reads its OpenTelemetry
+        settings from os.environ); per webhook that was a fifth of the app's CPU under load (issue 7).
+        """
+        client = self._quick.get(timeout_s)
+        if client is None:
+            client = self._quick[timeout_s] = self._es.options(request_timeout=timeout_s, max_retries=0)
+        return client
 
     def _doc(self, ticket: Ticket) -> dict[str, Any]:
         forms = normalise(ticket.text)
@@ -122,12 +134,23 @@ class TicketStore:
     async def open_ticket_of(self, caller: str, since: datetime, *, timeout_s: float) -> Ticket | None:
         """The caller's newest open ticket since `since`, asked with a short timeout (webhooks wait on it)."""
         try:
-            resp = await self._es.options(request_timeout=timeout_s, max_retries=0).search(
+            resp = await self._quick_client(timeout_s).search(
                 index=self._alias, **queries.build_open_ticket_of_caller(caller, since))
         except (TransportConnectionError, ConnectionTimeout) as err:
             raise StoreUnavailable(str(err)) from err
         hits = resp["hits"]["hits"]
         return Ticket.from_doc(hits[0]["_source"]) if hits else None
+
+    async def status_of(self, ticket_id: str, *, timeout_s: float) -> Status | None:
+        """The ticket's current status (a real-time get, no refresh needed); None if there is no such ticket."""
+        try:
+            resp = await self._quick_client(timeout_s).get(index=self._alias, id=ticket_id,
+                                                           source_includes=["status"])
+        except NotFoundError:
+            return None
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return Status(resp["_source"]["status"])
 
     async def refresh(self) -> None:
         """Make recent writes searchable (tests and the CLI)."""

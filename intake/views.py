@@ -4,6 +4,7 @@ Webhooks only validate, journal (fsync'd) and answer TwiML; everything slow happ
 """
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -17,10 +18,11 @@ from twilio.twiml.voice_response import Start, VoiceResponse
 from classifier.text import normalise
 from intake import keys
 from intake.errors import InvalidTicket
+from intake.journal import TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search
 from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
                             Status, TicketPatch, TranscriptEvent, ticket_number, utcnow)
-from intake.service import SMS_JOIN_WINDOW, sms_ticket_id
+from intake.service import SMS_JOIN_WINDOW, call_ticket_id, open_ticket_of_sender, sms_ticket_id
 from intake.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,10 @@ MAX_RESULT_WINDOW: Final = 10_000
 CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 
 
-async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
+async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any], *,
+                   ticket: TicketRef | None = None) -> dict[str, Any]:
     """Write durably, wake the worker, and return the stored payload (the first one, for a duplicate)."""
-    appended = await request.app[keys.JOURNAL_WRITER].append(kind, key, payload, utcnow())
+    appended = await request.app[keys.JOURNAL_WRITER].append(kind, key, payload, utcnow(), ticket=ticket)
     if appended.created:
         request.app[keys.WORKER].notify()
     else:
@@ -52,20 +55,24 @@ def _twiml(body: str) -> web.Response:
     return web.Response(text=body, content_type=TWIML, charset="utf-8")
 
 
-def _public(request: web.Request, path: str) -> str:
-    return request.app[keys.INTAKE_SETTINGS].public_base_url + path
-
-
 @routes.post("/twilio/voice")
 async def post_voice(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A call arrives: journal it, greet, transcribe live and record."""
     call = IncomingCall.from_form(await _form(request), utcnow())
+    ticket_id = call_ticket_id(call.call_sid)
     await _journal(request, "call", f"call:{call.call_sid}",
-                   {"call_sid": call.call_sid, "caller": call.caller, "received_at": call.received_at.isoformat()})
-    cfg = request.app[keys.INTAKE_SETTINGS]
+                   {"call_sid": call.call_sid, "caller": call.caller, "received_at": call.received_at.isoformat()},
+                   ticket=TicketRef(call.caller, ticket_id, ticket_number(ticket_id, call.received_at))
+                   if call.caller else None)
+    return _twiml(_voice_twiml(request.app[keys.INTAKE_SETTINGS]))
+
+
+@functools.lru_cache(maxsize=4)
+def _voice_twiml(cfg: keys.IntakeConfig) -> str:
+    """The greeting TwiML depends only on the settings: built once, not per call (issue 7)."""
     response = VoiceResponse()
     start = Start()
-    start.transcription(status_callback_url=_public(request, "/twilio/transcription"), language_code="vi-VN",
+    start.transcription(status_callback_url=cfg.public_base_url + "/twilio/transcription", language_code="vi-VN",
                         partial_results=False, track="inbound_track")
     response.append(start)
     if cfg.greeting_audio_url:
@@ -73,10 +80,10 @@ async def post_voice(request: web.Request) -> web.Response:
     else:
         response.say(cfg.greeting_text, language="vi-VN")
     response.record(max_length=cfg.record_max_length_s, play_beep=True, timeout=5,
-                    action=_public(request, "/twilio/voice/done"),
-                    recording_status_callback=_public(request, "/twilio/recording"),
+                    action=cfg.public_base_url + "/twilio/voice/done",
+                    recording_status_callback=cfg.public_base_url + "/twilio/recording",
                     recording_status_callback_event="completed")
-    return _twiml(str(response))
+    return str(response)
 
 
 @routes.post("/twilio/voice/done")
@@ -114,19 +121,21 @@ async def post_recording(request: web.Request) -> web.Response:
 async def post_sms(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). An SMS joins the sender's open ticket of the last 24 h, or opens one."""
     message = InboundMessage.from_form(await _form(request), utcnow())
-    ticket_id, number = sms_ticket_id(message.message_sid), ticket_number(sms_ticket_id(message.message_sid),
-                                                                           message.received_at)
+    ticket_id = sms_ticket_id(message.message_sid)
+    number = ticket_number(ticket_id, message.received_at)
     try:
-        open_ticket = await request.app[keys.STORE].open_ticket_of(
-            message.sender, message.received_at - SMS_JOIN_WINDOW, timeout_s=SMS_LOOKUP_TIMEOUT_S)
+        joined = await open_ticket_of_sender(
+            message.sender, message.received_at - SMS_JOIN_WINDOW, journal=request.app[keys.JOURNAL],
+            store=request.app[keys.STORE], timeout_s=SMS_LOOKUP_TIMEOUT_S)
     except StoreUnavailable:
-        open_ticket = None  # answer now with a new ticket; nothing is lost, it is just not joined
-    if open_ticket is not None:
-        ticket_id, number = open_ticket.id, open_ticket.number
+        joined = None  # answer now with a new ticket; nothing is lost, it is just not joined
+    if joined is not None:
+        ticket_id, number = joined
     stored = await _journal(request, "sms", f"sms:{message.message_sid}",
                             {"message_sid": message.message_sid, "sender": message.sender, "body": message.body,
                              "ticket_id": ticket_id, "number": number,
-                             "received_at": message.received_at.isoformat()})
+                             "received_at": message.received_at.isoformat()},
+                            ticket=TicketRef(message.sender, ticket_id, number))
     reply = MessagingResponse()
     reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. Mã phiếu: {stored['number']}. "
                   "Nếu nguy hiểm đến tính mạng, xin gọi 115.")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +13,7 @@ from elasticsearch import AsyncElasticsearch
 from hotline import indices
 from hotline.cli import cli
 from hotline.settings import Settings
+from intake.journal import Journal
 
 
 def _env(settings: Settings, prefix: str) -> dict[str, str]:
@@ -68,3 +71,21 @@ def test_bad_setting_is_a_usage_error() -> None:
 
     assert result.exit_code == 2
     assert "PORT must be a whole number" in result.output
+
+
+def test_worker_once_stores_what_the_web_process_journaled(settings: Settings, es: AsyncElasticsearch,
+                                                           unique_prefix: str, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    now = datetime.now(timezone.utc)
+    journal.append("call", "call:CA" + "c" * 32,
+                   {"call_sid": "CA" + "c" * 32, "caller": "+84911000333", "received_at": now.isoformat()}, now)
+    journal.close()
+
+    result = CliRunner().invoke(cli, ["worker", "--once", "--nice", "0"],
+                                env={**_env(settings, unique_prefix), "DATA_DIR": str(tmp_path)})
+
+    assert result.exit_code == 0, result.output
+    assert "stored 1 journal entries" in result.output
+    reopened = Journal(tmp_path / "journal.sqlite3")
+    assert reopened.counts() == {"pending": 0, "done": 1, "dead": 0}
+    reopened.close()

@@ -38,7 +38,13 @@ def test_secrets_never_appear_in_repr() -> None:
     ({"SEARCH_NODE_PORT": "9.2"}, "SEARCH_NODE_PORT must be a whole number"),
     ({"INDEX_PREFIX": "Hotline-"}, "INDEX_PREFIX must be lower-case"),
     ({"INDEX_PREFIX": "a/b"}, "INDEX_PREFIX must be lower-case"),
+    ({"INTAKE_WORKER": "threads"}, "INTAKE_WORKER must be one of inline, external"),
 ])
 def test_unusable_values_are_rejected_with_the_variable_name(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", "inline"), ("external", "external"), (" External ", "external")])
+def test_intake_worker_runs_inline_unless_told_otherwise(raw: str, expected: str) -> None:
+    assert Settings.from_env({"INTAKE_WORKER": raw}).intake_worker == expected

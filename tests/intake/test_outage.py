@@ -25,12 +25,14 @@ async def test_reports_during_an_outage_are_stored_exactly_once_after_restart(
     try:
         app_settings = make_settings(settings, tmp_path / "data", es_url=node.url, index_prefix="outage-")
         client: TestClient = await aiohttp_client(create_app(app_settings))
-        before = [make_sms(f"SM{i:032d}", f"khu phố {i} hết gạo") for i in range(5)]
+        # One sender each: this is about exactly-once storage, not about an SMS joining its sender's ticket.
+        before = [make_sms(f"SM{i:032d}", f"khu phố {i} hết gạo", sender=f"+8498700{i:04d}") for i in range(5)]
         for form in before:
             assert (await post_signed(client, "/twilio/sms", form)).status == 200
 
         await asyncio.to_thread(search_node.stop, home)
-        during = [make_sms(f"SM{i:032d}", f"xin hỏi lịch tiêm số {i}") for i in range(5, 15)]
+        during = [make_sms(f"SM{i:032d}", f"xin hỏi lịch tiêm số {i}", sender=f"+8498700{i:04d}")
+                  for i in range(5, 15)]
         call = "CA" + "9" * 32
         for form in during:
             assert (await post_signed(client, "/twilio/sms", form)).status == 200

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hotline.intake_ctx import run_worker
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -169,3 +170,49 @@ async def test_webhooks_answer_while_the_store_is_slow_to_be_reached(client: Tes
 
     assert resp.status == 200
     assert datetime.now() - started < timedelta(seconds=1)
+
+
+async def test_an_sms_joins_the_senders_call_before_elasticsearch_has_it(
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> None:
+    # INTAKE_WORKER=external and no worker yet: only the journal knows the call when the SMS arrives.
+    app_settings = make_settings(settings, tmp_path, index_prefix=unique_prefix, intake_worker="external")
+    client = await aiohttp_client(create_app(app_settings))
+    call_sid, caller = "CA" + "b" * 32, "+84911000111"
+    await post_signed(client, "/twilio/voice", make_call(call_sid, caller=caller))
+
+    resp = await post_signed(client, "/twilio/sms", make_sms("SM" + "b" * 32, "bổ sung: nhà số 12", sender=caller))
+    pending_before_worker = client.app[intake_keys.JOURNAL].counts()["pending"]
+    stored = await run_worker(app_settings, once=True)
+
+    reply = ElementTree.fromstring(await resp.text()).findtext("./Message") or ""
+    ticket, _ = await client.app[intake_keys.STORE].get(f"call-{call_sid}")
+    assert (pending_before_worker, stored) == (2, 2)
+    assert ticket.number in reply
+    assert ticket.messages == ("bổ sung: nhà số 12",) and ticket.message_sids == ("SM" + "b" * 32,)
+    with pytest.raises(TicketNotFound):
+        await client.app[intake_keys.STORE].get("sms-SM" + "b" * 32)
+
+
+async def test_an_sms_opens_a_new_ticket_when_the_senders_last_one_was_closed(client: TestClient) -> None:
+    sender = "+84911000222"
+    await post_signed(client, "/twilio/sms", make_sms("SM" + "4" * 32, "đèn đường hỏng", sender=sender))
+    first = await wait_for(client, "sms-SM" + "4" * 32)
+    await wait_until_stored(client)
+    closed = await client.patch(f"/api/tickets/{first.id}", json={"status": "closed"}, headers=auth("operator"))
+
+    resp = await post_signed(client, "/twilio/sms", make_sms("SM" + "5" * 32, "lại hỏng nữa", sender=sender))
+
+    assert closed.status == 200
+    reply = ElementTree.fromstring(await resp.text()).findtext("./Message") or ""
+    second = await wait_for(client, "sms-SM" + "5" * 32)
+    assert second.number in reply and first.number not in reply
+    assert second.messages == ("lại hỏng nữa",)
+
+
+async def wait_until_stored(client: TestClient, timeout_s: float = 20.0) -> None:
+    """Wait until the worker has marked every journal entry done."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while client.app[intake_keys.JOURNAL].counts()["pending"]:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"journal entries still pending after {timeout_s}s")
+        await asyncio.sleep(0.1)
