@@ -63,6 +63,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from err
 
 
+def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _int(env, name, default)
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with defaults for a developer's machine."""
@@ -113,6 +120,8 @@ class Settings:
     social_poll_interval_s: int = 300
     social_tickets_interval_s: int = 60
     social_max_backoff_s: int = 3600
+    social_analysis_processes: int = 0
+    """Worker processes for the CPU half of post ingest (pyvi, the model, MinHash); 0: a thread of the app."""
     misinformation_model: str = "misinformation"
     misinformation_threshold: float = 0.8
     claim_growth_min_mentions: int = 10
@@ -165,6 +174,7 @@ class Settings:
             social_poll_interval_s=_int(env, "SOCIAL_POLL_INTERVAL", d.social_poll_interval_s),
             social_tickets_interval_s=_int(env, "SOCIAL_TICKETS_INTERVAL", d.social_tickets_interval_s),
             social_max_backoff_s=_int(env, "SOCIAL_MAX_BACKOFF", d.social_max_backoff_s),
+            social_analysis_processes=_int_in(env, "SOCIAL_ANALYSIS_PROCESSES", d.social_analysis_processes, 0, 16),
             misinformation_model=env.get("MISINFORMATION_MODEL", d.misinformation_model),
             misinformation_threshold=_float(env, "MISINFORMATION_THRESHOLD", d.misinformation_threshold),
             claim_growth_min_mentions=_int(env, "CLAIM_GROWTH_MIN_MENTIONS", d.claim_growth_min_mentions),

@@ -16,6 +16,7 @@ from hotline.es import check_reachable, make_es
 from hotline.settings import Settings
 from models import registry
 from social_monitor import keys as social_keys
+from social_monitor.analysis import Analyser, ProcessAnalyser, ThreadAnalyser
 from social_monitor.clustering import FlagPolicy
 from social_monitor.collectors import (Collector, FacebookCollector, RssCollector, TicketCollector,
                                        parse_sources)
@@ -72,13 +73,20 @@ def media_fetcher(session: aiohttp.ClientSession) -> Any:
 
 
 def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | None, *, speech: Any = None,
-                 session: aiohttp.ClientSession | None = None) -> SocialService:
+                 session: aiohttp.ClientSession | None = None, analyser: Analyser | None = None) -> SocialService:
     """The service with every dependency the settings describe."""
     policy = FlagPolicy(score_threshold=float(settings.misinformation_threshold),
                         growth_min_mentions=int(settings.claim_growth_min_mentions),
                         growth_ratio=float(settings.claim_growth_ratio))
     return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
-                         fetch_media=media_fetcher(session) if session is not None else None)
+                         fetch_media=media_fetcher(session) if session is not None else None, analyser=analyser)
+
+
+def make_analyser(settings: Settings, scorer: Scorer | None) -> Analyser:
+    """Where the CPU half of ingest runs: SOCIAL_ANALYSIS_PROCESSES worker processes, or a thread."""
+    if settings.social_analysis_processes:
+        return ProcessAnalyser(scorer, settings.social_analysis_processes)
+    return ThreadAnalyser(scorer)
 
 
 def make_collectors(settings: Settings, session: aiohttp.ClientSession, store: SocialStore) -> list[Collector]:
@@ -101,7 +109,8 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, es = app[keys.SETTINGS], app[keys.ES]
     scorer, speech = await asyncio.gather(_scorer(settings), asyncio.to_thread(_speech, settings))
     session = aiohttp.ClientSession()
-    service = make_service(settings, es, scorer, speech=speech, session=session)
+    analyser = make_analyser(settings, scorer)
+    service = make_service(settings, es, scorer, speech=speech, session=session, analyser=analyser)
     journal = PostJournal(settings.data_dir / "social.sqlite3")
     worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
     scheduler = CollectorScheduler(journal, make_collectors(settings, session, service.store), on_accept=worker.notify,
@@ -119,6 +128,7 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await session.close()
+    await asyncio.to_thread(analyser.close)
     journal.close()
 
 
@@ -129,6 +139,11 @@ async def open_service(settings: Settings) -> AsyncIterator[SocialService]:
     try:
         await check_reachable(es, settings.es_url or "")
         await indices.ensure_all(es, settings.index_prefix)
-        yield make_service(settings, es, await _scorer(settings))
+        scorer = await _scorer(settings)
+        analyser = make_analyser(settings, scorer)
+        try:
+            yield make_service(settings, es, scorer, analyser=analyser)
+        finally:
+            await asyncio.to_thread(analyser.close)
     finally:
         await es.close()

@@ -15,15 +15,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Protocol
 
 from classifier.text import NormalisedText, normalise, redact
+from social_monitor.analysis import Analyser, TextAnalysis, ThreadAnalyser
 from social_monitor.claims import TRANSITIONS, Claim, ClaimPatch, KnownClaim, ReviewState
 from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
                                        model_flag, with_current_growth, with_flags)
 from social_monitor.queries import build_recent_claims
 from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
-from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, content_hash, post_id
+from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, post_id
 from social_monitor.scoring import Score, Scorer
-from social_monitor.similarity import Signature, signature
+from social_monitor.similarity import Signature
 from social_monitor.store import SocialStore, Version
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class SocialService:
     policy: FlagPolicy = field(default_factory=FlagPolicy)
     speech: Speech | None = None
     fetch_media: FetchMedia | None = None
+    analyser: Analyser | None = None
+    """Where the CPU half of ingest runs (analysis.ProcessAnalyser); None: a thread with `scorer`."""
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _matcher: KnownClaimMatcher | None = None
     _matcher_loaded: float = 0.0
@@ -86,23 +89,13 @@ class SocialService:
         scores, signatures), so that it can run for the next batch while `commit` writes this one."""
         already = await self.store.existing_posts([r.key for r in raws])
         fresh = [await self._transcribed(r) for r in raws if r.key not in already]
-
-        def compute() -> PreparedBatch:
-            forms = [normalise(r.text) for r in fresh]
-            hashes = [content_hash(f.folded) for f in forms]
-            first = _first_of_each(hashes)
-            scores: list[Score | None] = [None] * len(fresh)
-            if self.scorer is not None and first:
-                for i, score in zip(first, self.scorer.score([fresh[i] for i in first])):
-                    scores[i] = score
-            return PreparedBatch(len(raws), len(already), fresh, forms, hashes, scores,
-                                 [signature(f.folded) for f in forms])
-        return await asyncio.to_thread(compute)
+        analyser = self.analyser or ThreadAnalyser(self.scorer)
+        return PreparedBatch(len(raws), len(already), fresh, await analyser(fresh) if fresh else EMPTY)
 
     async def commit(self, batch: PreparedBatch) -> IngestReport:
         """The second half of `ingest`: deduplicate against the index, group, match, flag, write."""
         now = self.clock()
-        fresh, forms, hashes = batch.fresh, batch.forms, batch.hashes
+        fresh, forms, hashes = batch.fresh, batch.analysis.forms, batch.analysis.hashes
         indexed_originals = await self.store.originals_of_hashes(hashes)
         seen_in_batch: dict[str, int] = {}
         originals: list[int] = []
@@ -119,8 +112,8 @@ class SocialService:
         mentions: dict[int, Mention] = {}
         for i in originals:
             known = matcher.match(forms[i].folded) if len(matcher) else None
-            mentions[i] = _mention(fresh[i], forms[i], now, batch.scores[i], known[0] if known else None,
-                                   batch.signatures[i])
+            mentions[i] = _mention(fresh[i], forms[i], now, batch.analysis.scores[i], known[0] if known else None,
+                                   batch.analysis.signatures[i])
         sigs_bands = [b for m in mentions.values() if m.signature for b in m.signature.bands]
         candidates = {c.id: (c, v) for c, v in await self.store.candidate_claims(sigs_bands)}
         book = ClaimBook((c for c, _ in candidates.values()), set(sigs_bands))
@@ -128,7 +121,7 @@ class SocialService:
         duplicate_of: dict[int, str] = {}
         for i, origin in copies:
             duplicate_of[i], claim_of[i] = origin if isinstance(origin, tuple) else (fresh[origin].key, claim_of[origin])
-            mentions[i] = _mention(fresh[i], forms[i], now, None, None, batch.signatures[i])
+            mentions[i] = _mention(fresh[i], forms[i], now, None, None, batch.analysis.signatures[i])
         await self._explain(mentions, fresh, claim_of, candidates)
         by_claim: dict[str, list[Mention]] = defaultdict(list)
         for i, claim_id in claim_of.items():
@@ -290,18 +283,11 @@ class PreparedBatch:
     received: int
     replayed: int
     fresh: list[RawPost]
-    forms: list[NormalisedText]
-    hashes: list[str]
-    scores: list[Score | None]
-    """Scored: the first post of each content hash in the batch (a copy of an indexed post is not used)."""
-    signatures: list[Signature | None]
+    analysis: TextAnalysis
+    """One entry per post of `fresh`."""
 
 
-def _first_of_each(hashes: Sequence[str]) -> list[int]:
-    first: dict[str, int] = {}
-    for i, digest in enumerate(hashes):
-        first.setdefault(digest, i)
-    return list(first.values())
+EMPTY: Final = TextAnalysis([], [], [], [])
 
 
 def _mention(raw: RawPost, forms: NormalisedText, now: datetime, score: Score | None,

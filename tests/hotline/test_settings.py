@@ -39,6 +39,8 @@ def test_secrets_never_appear_in_repr() -> None:
     ({"INDEX_PREFIX": "Hotline-"}, "INDEX_PREFIX must be lower-case"),
     ({"INDEX_PREFIX": "a/b"}, "INDEX_PREFIX must be lower-case"),
     ({"INTAKE_WORKER": "threads"}, "INTAKE_WORKER must be one of inline, external"),
+    ({"SOCIAL_ANALYSIS_PROCESSES": "-1"}, "SOCIAL_ANALYSIS_PROCESSES must be between 0 and 16"),
+    ({"SOCIAL_ANALYSIS_PROCESSES": "two"}, "SOCIAL_ANALYSIS_PROCESSES must be a whole number"),
 ])
 def test_unusable_values_are_rejected_with_the_variable_name(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from classifier.text import normalise
+from social_monitor.analysis import ProcessAnalyser, ThreadAnalyser
 from social_monitor.claims import KnownClaim, ReviewState, Verdict
 from social_monitor.cli import import_file
 from social_monitor.clustering import FlagPolicy
@@ -177,3 +178,21 @@ async def test_a_backlog_drains_in_pipelined_batches_and_copies_join_their_origi
     claim, _ = await store.get_claim(original.claim_id or "")
     assert claim.mention_count == 2
     journal.close()
+
+
+async def test_analysis_in_a_worker_process_gives_what_the_thread_gives(scorer: MisinformationScorer) -> None:
+    posts = [RawPost(source="zalo", source_id=f"z{n}", text=t) for n, t in enumerate([
+        "Tối nay trực thăng rải thuốc khử trùng toàn tỉnh, mọi người đóng cửa sổ",
+        "toi nay truc thang rai thuoc khu trung toan tinh, moi nguoi dong cua so",
+        "Tối nay trực thăng rải thuốc khử trùng toàn tỉnh, mọi người đóng cửa sổ",
+        "!!!"])]
+    in_thread = ThreadAnalyser(scorer)
+    in_process = ProcessAnalyser(scorer, processes=1)
+    try:
+        here, there = await in_thread(posts), await in_process(posts)
+    finally:
+        in_process.close()
+
+    assert there == here
+    assert here.scores[2] is None and here.scores[0] is not None  # the exact copy is not scored twice
+    assert here.signatures[3] is None and here.signatures[0] == here.signatures[2]
