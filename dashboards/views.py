@@ -31,7 +31,7 @@ def _now() -> datetime:
 
 def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
     """What every template needs: who is signed in and the CSRF token for its forms."""
-    return {"actor": request.get("actor"), "role": request.get("role"), "csrf": request.get("csrf", ""),
+    return {"actor": request.get(keys.ACTOR), "role": request.get(keys.ROLE), "csrf": request.get(keys.CSRF, ""),
             "role_names": ROLE_NAMES, **extra}
 
 
@@ -106,7 +106,7 @@ async def post_logout(request: web.Request) -> web.StreamResponse:
 @routes.get("/")
 async def get_home(request: web.Request) -> web.StreamResponse:
     """Roles: operator, comms, leader, admin. Send each role to its own page."""
-    raise web.HTTPSeeOther(HOME_OF_ROLE[str(request["role"])])
+    raise web.HTTPSeeOther(HOME_OF_ROLE[request[keys.ROLE]])
 
 
 @routes.get("/admin/users")
@@ -129,7 +129,7 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
     try:
         user = await service.add_user(str(form.get("username", "")), str(form.get("role", "")),
                                       str(form.get("password", "")), str(form.get("display_name", "")),
-                                      actor=request["actor"], now=_now(), users=request.app[keys.USERS],
+                                      actor=request[keys.ACTOR], now=_now(), users=request.app[keys.USERS],
                                       audit=request.app[keys.AUDIT])
     except DashboardError as err:
         raise _back(error=str(err)) from err
@@ -144,11 +144,11 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
     app = request.app
     try:
         if form.get("password"):
-            await service.reset_password(username, str(form["password"]), actor=request["actor"], now=_now(),
+            await service.reset_password(username, str(form["password"]), actor=request[keys.ACTOR], now=_now(),
                                          users=app[keys.USERS], sessions=app[keys.SESSIONS], audit=app[keys.AUDIT])
         active = {"yes": True, "no": False}.get(str(form.get("active", "")))
         await service.update_user(username, role=str(form.get("role") or "") or None, active=active,
-                                  display_name=str(form.get("display_name") or "") or None, actor=request["actor"],
+                                  display_name=str(form.get("display_name") or "") or None, actor=request[keys.ACTOR],
                                   now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
                                   audit=app[keys.AUDIT])
     except DashboardError as err:

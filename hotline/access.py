@@ -21,6 +21,8 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from dashboards import keys as dashboard_keys
+from intake import keys as intake_keys
+from social_monitor import keys as social_keys
 from hotline import keys
 from hotline.settings import Settings
 
@@ -107,12 +109,12 @@ async def _session_principal(request: web.Request) -> Principal | None:
     session = await request.app[dashboard_keys.SESSIONS].get(token, datetime.now(timezone.utc))
     if session is None:
         return None
-    request["csrf"] = session.csrf
+    request[dashboard_keys.CSRF] = session.csrf
     return Principal(session.username, session.role)
 
 
 async def _csrf_ok(request: web.Request) -> bool:
-    expected = request.get("csrf", "")
+    expected = request.get(dashboard_keys.CSRF, "")
     offered = request.headers.get("X-CSRF-Token", "")
     if not offered and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         offered = str((await request.post()).get("csrf_token", ""))
@@ -178,7 +180,8 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     if via_cookie and request.method not in SAFE_METHODS and not await _csrf_ok(request):
         log.warning("refused %s %s by %s: missing or wrong CSRF token", request.method, request.path, principal.name)
         raise web.HTTPForbidden(text="invalid CSRF token")
-    # Domain views read plain strings, so they need not import the composition root.
-    request["actor"], request["role"] = principal.name, principal.role
+    # Each domain declares the request keys its views read; the composition root fills them all.
+    request[intake_keys.ACTOR] = request[social_keys.ACTOR] = request[dashboard_keys.ACTOR] = principal.name
+    request[intake_keys.ROLE] = request[dashboard_keys.ROLE] = principal.role
     return await handler(request)
 

@@ -28,3 +28,6 @@ JOURNAL_WRITER: Final = web.AppKey("journal_writer", JournalWriter)
 WORKER: Final = web.AppKey("journal_worker", JournalWorker)
 STORE: Final = web.AppKey("ticket_store", TicketStore)
 SERVICE: Final = web.AppKey("intake_service", IntakeService)
+ACTOR: Final = web.RequestKey("intake_actor", str)
+"""Who is making the request (user name or API key name); set by the access middleware (hotline/access.py)."""
+ROLE: Final = web.RequestKey("intake_role", str)

@@ -174,7 +174,7 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
 
 
 def _show_caller(request: web.Request) -> bool:
-    return request.get("role") in CALLER_NUMBER_ROLES
+    return request.get(keys.ROLE) in CALLER_NUMBER_ROLES
 
 
 @routes.get("/api/tickets")
@@ -209,7 +209,7 @@ async def post_tickets(request: web.Request) -> web.Response:
     except ValueError as err:
         raise InvalidTicket("body must be JSON") from err
     report = ManualReport.from_json(body)
-    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request["actor"],
+    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request[keys.ACTOR],
                                                            ticket_id=f"manual-{uuid.uuid4().hex[:16]}")
     return web.json_response(ticket.as_json(show_caller=_show_caller(request)), status=HTTPStatus.CREATED)
 
@@ -242,9 +242,9 @@ async def patch_ticket(request: web.Request) -> web.Response:
         raise InvalidTicket("body must be JSON") from err
     patch = TicketPatch.from_json(body)
     service = request.app[keys.SERVICE]
-    ticket = await service.update(request.match_info["ticket_id"], patch, actor=request["actor"])
+    ticket = await service.update(request.match_info["ticket_id"], patch, actor=request[keys.ACTOR])
     _, version = await request.app[keys.STORE].get(ticket.id)
-    log.info("ticket %s updated by %s", ticket.id, request["actor"])
+    log.info("ticket %s updated by %s", ticket.id, request[keys.ACTOR])
     return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)})
 
 

@@ -108,7 +108,7 @@ async def post_posts(request: web.Request) -> web.Response:
     posts = []
     for number, item in enumerate(body):
         try:
-            posts.append(RawPost.from_json(item, default_source=f"push:{request['actor']}"))
+            posts.append(RawPost.from_json(item, default_source=f"push:{request[keys.ACTOR]}"))
         except InvalidPost as err:
             raise InvalidPost(f"post {number}: {err}") from err
     accepted = await asyncio.to_thread(request.app[keys.JOURNAL].accept, posts, utcnow())
@@ -146,7 +146,7 @@ async def get_claim(request: web.Request) -> web.Response:
 async def patch_claim(request: web.Request) -> web.Response:
     """Roles: comms, admin. Review: state, verdict, correction, note; send the version you read (409 if stale)."""
     patch = ClaimPatch.from_json(await _json(request, InvalidClaim))
-    claim, version = await request.app[keys.SERVICE].review(request.match_info["claim_id"], patch, request["actor"])
+    claim, version = await request.app[keys.SERVICE].review(request.match_info["claim_id"], patch, request[keys.ACTOR])
     return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
 
 
@@ -154,7 +154,7 @@ async def patch_claim(request: web.Request) -> web.Response:
 async def post_known_claims(request: web.Request) -> web.Response:
     """Roles: comms, admin. Record a checked claim; existing claims that repeat it are flagged."""
     known = KnownClaim.from_json(await _json(request, InvalidClaim), id=uuid.uuid4().hex[:20],
-                                 actor=request["actor"], now=utcnow())
+                                 actor=request[keys.ACTOR], now=utcnow())
     matched = await request.app[keys.SERVICE].register_known_claim(known)
     return web.json_response({**known.as_json(), "matched_claims": matched}, status=HTTPStatus.CREATED)
 
