@@ -54,3 +54,9 @@ def read_spikes(aggs: dict[str, Any], *, recent: timedelta = SPIKE_RECENT, basel
             spikes.append({"category": category, "district": bucket["key"], "recent": now_count,
                            "baseline": before, "ratio": round(ratio, 1)})
     return sorted(spikes, key=lambda s: s["ratio"], reverse=True)
+
+
+def build_audit_search(size: int, target_type: str | None = None, actor: str | None = None) -> dict[str, Any]:
+    """The audit trail, newest first, optionally of one kind of target and one actor."""
+    filters = [{"term": {name: value}} for name, value in (("target_type", target_type), ("actor", actor)) if value]
+    return {"query": {"bool": {"filter": filters}}, "sort": [{"at": "desc"}], "size": size}

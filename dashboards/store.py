@@ -10,6 +10,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from dashboards.accounts import User
+from dashboards import queries
 from dashboards.errors import UserExists, UserNotFound
 
 
@@ -142,10 +143,10 @@ class AuditStore:
             "target_type": entry.target_type, "target_id": entry.target_id,
             "before": entry.before, "after": entry.after})
 
-    async def recent(self, size: int = 200, target_type: str | None = None) -> list[AuditEntry]:
-        """Newest entries first."""
-        query: dict[str, Any] = {"term": {"target_type": target_type}} if target_type else {"match_all": {}}
-        resp = await self._es.search(index=self._alias, size=size, sort=[{"at": "desc"}], query=query)
+    async def recent(self, size: int = 200, target_type: str | None = None,
+                     actor: str | None = None) -> list[AuditEntry]:
+        """Newest entries first, of one kind of target and/or one actor when given."""
+        resp = await self._es.search(index=self._alias, **queries.build_audit_search(size, target_type, actor))
         return [AuditEntry(datetime.fromisoformat(s["at"]), s["actor"], s["action"], s["target_type"],
                            s["target_id"], s.get("before") or {}, s.get("after") or {})
                 for s in (h["_source"] for h in resp["hits"]["hits"])]

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/trends", "admin": "/admin/users"}
+AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
+                        "known_claim": "Tin đã kiểm chứng"}
+AUDIT_PAGE: Final = 200
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
                      "admin": "Quản trị"}
 
@@ -159,6 +162,11 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
 @routes.get("/admin/audit")
 @aiohttp_jinja2.template("audit.html")
 async def get_admin_audit(request: web.Request) -> dict[str, Any]:
-    """Roles: admin. The audit trail, newest first."""
+    """Roles: admin. The audit trail (users, tickets, claims, known claims), newest first."""
     kind = request.query.get("type") or None
-    return page_context(request, entries=await request.app[keys.AUDIT].recent(200, kind), kind=kind)
+    if kind is not None and kind not in AUDIT_TARGETS:
+        raise web.HTTPBadRequest(text=f"type must be one of {', '.join(AUDIT_TARGETS)}")
+    actor = request.query.get("actor", "").strip()[:100] or None
+    entries = await request.app[keys.AUDIT].recent(AUDIT_PAGE, kind, actor)
+    return page_context(request, entries=entries, kind=kind, actor_filter=actor or "", targets=AUDIT_TARGETS,
+                        page_size=AUDIT_PAGE)

@@ -13,6 +13,7 @@ from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices, keys
+from hotline.audit import AuditLog
 from hotline.es import check_reachable, make_es
 from hotline.settings import Settings
 from intake import keys as intake_keys
@@ -68,6 +69,7 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
     return IntakeService(
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
+        audit=AuditLog.for_settings(settings, es),
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
 

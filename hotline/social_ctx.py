@@ -13,6 +13,7 @@ from elasticsearch import AsyncElasticsearch
 
 from hotline import indices, keys
 from hotline.es import check_reachable, make_es
+from hotline.audit import AuditLog
 from hotline.settings import Settings
 from models import registry
 from social_monitor import keys as social_keys
@@ -79,7 +80,8 @@ def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | No
                         growth_min_mentions=int(settings.claim_growth_min_mentions),
                         growth_ratio=float(settings.claim_growth_ratio))
     return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
-                         fetch_media=media_fetcher(session) if session is not None else None, analyser=analyser)
+                         fetch_media=media_fetcher(session) if session is not None else None, analyser=analyser,
+                         audit=AuditLog.for_settings(settings, es))
 
 
 def make_analyser(settings: Settings, scorer: Scorer | None) -> Analyser:

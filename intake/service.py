@@ -12,8 +12,8 @@ from classifier.text import normalise, redact
 from intake import queries
 from intake.errors import InvalidTicket, TicketConflict, TicketNotFound
 from intake.journal import Journal, JournalEntry
-from intake.records import (OPEN_STATUSES, TRANSITIONS, Channel, ManualReport, Note, Segment, Status, Ticket, TicketPatch,
-                            mask_phone, ticket_number)
+from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
+                            TicketPatch, mask_phone, ticket_number)
 from intake.store import TicketStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,13 @@ class Messaging(Protocol):
     async def download_recording(self, url: str) -> bytes: ...
 
     async def send_sms(self, to: str, body: str) -> str: ...
+
+
+class AuditLog(Protocol):
+    """Where people's changes to tickets are also written (the admins' audit trail); set by the composition root."""
+
+    async def __call__(self, *, at: datetime, actor: str, action: str, target_type: str, target_id: str,
+                       before: Mapping[str, Any], after: Mapping[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +110,7 @@ class IntakeService:
     messaging: Messaging | None = None
     on_call: tuple[str, ...] = ()
     outcome_sms: bool = False
+    audit: AuditLog | None = None
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
 
     # --- journal entries -> tickets -------------------------------------------------------------
@@ -255,9 +263,20 @@ class IntakeService:
         if updated is ticket:
             return ticket
         await self.store.save(updated, version, visible=True)
+        await self._audit(updated.id, updated.history[len(ticket.history):])
         if changes.get("status") is Status.RESOLVED:
             updated = await self._send_outcome(updated)
         return updated
+
+    async def _audit(self, ticket_id: str, changes: Sequence[Change]) -> None:
+        if self.audit is None:
+            return
+        for change in changes:
+            try:
+                await self.audit(at=change.at, actor=change.actor, action=f"ticket_{change.action}",
+                                 target_type="ticket", target_id=ticket_id, before=change.before, after=change.after)
+            except Exception:  # the change itself is saved, with its own history; do not fail the operator
+                log.exception("audit entry for ticket %s not recorded", ticket_id)
 
     async def create_manual(self, report: ManualReport, *, actor: str, ticket_id: str) -> Ticket:
         """Record a report that came another way (Zalo, walk-in); classified like the rest."""
@@ -265,6 +284,8 @@ class IntakeService:
                    "ward": report.ward, "actor": actor, "received_at": self.clock().isoformat()}
         await self._apply_manual(payload)
         ticket, _ = await self.store.get(ticket_id)
+        await self._audit(ticket.id, [Change(ticket.created_at, actor, "created", {},
+                                             {"channel": ticket.channel.value, "category": ticket.category})])
         return ticket
 
     async def _send_outcome(self, ticket: Ticket) -> Ticket:

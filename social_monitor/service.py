@@ -36,6 +36,13 @@ KNOWN_CLAIMS_TTL_S: Final = 60.0
 """How stale the in-memory registry may get when another process registers a claim (this one reloads at once)."""
 
 
+class AuditLog(Protocol):
+    """Where people's changes to claims are also written (the admins' audit trail); set by the composition root."""
+
+    async def __call__(self, *, at: datetime, actor: str, action: str, target_type: str, target_id: str,
+                       before: Mapping[str, Any], after: Mapping[str, Any]) -> None: ...
+
+
 class Speech(Protocol):
     """A speech-to-text engine (the hotline's intake.speech.SpeechEngine); blocking."""
 
@@ -75,6 +82,7 @@ class SocialService:
     fetch_media: FetchMedia | None = None
     analyser: Analyser | None = None
     """Where the CPU half of ingest runs (analysis.ProcessAnalyser); None: a thread with `scorer`."""
+    audit: AuditLog | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _matcher: KnownClaimMatcher | None = None
     _matcher_loaded: float = 0.0
@@ -246,12 +254,28 @@ class SocialService:
             updated = updated.with_note(actor, patch.note, now)
         if updated is claim:
             return claim, current
-        return updated, await self.store.save_claim(updated, current)
+        saved = await self.store.save_claim(updated, current)
+        for change in updated.history[len(claim.history):]:
+            await self._audit(change.at, change.actor, f"claim_{change.action}", "claim", claim.id,
+                              change.before, change.after)
+        return updated, saved
+
+    async def _audit(self, at: datetime, actor: str, action: str, target_type: str, target_id: str,
+                     before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        if self.audit is None:
+            return
+        try:
+            await self.audit(at=at, actor=actor, action=action, target_type=target_type, target_id=target_id,
+                             before=before, after=after)
+        except Exception:  # the change itself is saved, with its own history; do not fail the reviewer
+            log.exception("audit entry for %s %s not recorded", target_type, target_id)
 
     # --- known claims ------------------------------------------------------------------------------------
     async def register_known_claim(self, known: KnownClaim) -> int:
         """Record a checked claim and flag the existing claims that repeat it; returns how many were flagged."""
         await self.store.add_known_claim(known)
+        await self._audit(known.recorded_at, known.recorded_by, "known_claim_registered", "known_claim", known.id, {},
+                          {"verdict": known.verdict.value, "text": known.text[:200]})
         await self._known_claims(reload=True)
         folded = normalise(known.text).folded
         matcher = KnownClaimMatcher([(known, folded)])
