@@ -73,9 +73,10 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
-async def sign_in(browser: Browser, server: TestServer, username: str) -> Page:
+async def sign_in(browser: Browser, server: TestServer, username: str, *, width: int = 1280,
+                  height: int = 900) -> Page:
     page = await browser.new_page(base_url=str(server.make_url("")), locale="vi-VN",
-                                  viewport={"width": 1280, "height": 900})
+                                  viewport={"width": width, "height": height})
     await page.goto("/login")
     await page.fill('input[name="username"]', username)
     await page.fill('input[name="password"]', PASSWORD)
@@ -199,3 +200,23 @@ async def test_comms_reviews_a_claim_to_a_verdict_and_registers_a_correction(bro
     known = await page.request.get("/api/known-claims")
     assert known.status == 200
     assert "moh.gov.vn/cai-chinh-la-du-du" in await known.text()
+
+
+@pytest.mark.parametrize(("username", "paths"), [
+    ("lan", ["/operator", "/operator/tickets/demo-1"]),
+    ("mai", ["/comms"]),
+    ("hoa", ["/trends", "/trends?q=phong+toa"]),
+    ("minh", ["/admin/users", "/admin/audit"]),
+])
+async def test_every_page_fits_a_phone_screen(browser: Browser, server: TestServer, username: str,
+                                              paths: list[str]) -> None:
+    """A leader or an operator on call opens the pages on a phone: no sideways scrolling of the page itself
+    (wide tables scroll inside their own box)."""
+    page = await sign_in(browser, server, username, width=390, height=844)
+    for path in paths:
+        await page.goto(path)
+        await page.wait_for_load_state("networkidle")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        await page.screenshot(path=ARTIFACTS / f"phone-{path.strip('/').replace('/', '-').split('?')[0]}.png",
+                              full_page=True)
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px phone screen"
