@@ -140,6 +140,11 @@ class TransformerTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore
             columns = np.array([index[label] for label in labels], dtype=np.intp)
         return [[f"transformer: {p:.2f}"] for p in proba[np.arange(len(proba)), columns]]
 
+    def explain_proba(self, texts: Sequence[str], *, top: int = 3) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
+        """`predict_proba` and `explain` for the predicted labels from one forward pass."""
+        proba = self.predict_proba(texts)
+        return proba, [[f"transformer: {p:.2f}"] for p in proba.max(axis=1)] if len(proba) else []
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True

@@ -33,6 +33,8 @@ class Classifier(Protocol):
 
     def explain(self, texts: Sequence[Any], labels: Sequence[str] | None = None, *, top: int = 3) -> list[list[str]]: ...
 
+    def explain_proba(self, texts: Sequence[Any], *, top: int = 3) -> tuple[Any, list[list[str]]]: ...
+
 
 class Place(Protocol):
     """A located district/ward (intake.gazetteer.Place)."""
@@ -90,11 +92,11 @@ class Classification:
 def classify(text: str, *, category: Classifier, urgency: Classifier) -> Classification:
     """Run both models once on the normalised text (blocking: call it through asyncio.to_thread)."""
     forms = [normalise(text)]
-    cat_proba, urg_proba = category.predict_proba(forms)[0], urgency.predict_proba(forms)[0]
-    cat = str(category.classes_[cat_proba.argmax()])
-    urg = str(urgency.classes_[urg_proba.argmax()])
-    reasons = urgency.explain(forms, [urg])[0] + category.explain(forms, [cat])[0]
-    return Classification(cat, round(float(cat_proba.max()), 4), urg, tuple(dict.fromkeys(reasons)))
+    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
+    cat = str(category.classes_[cat_proba[0].argmax()])
+    urg = str(urgency.classes_[urg_proba[0].argmax()])
+    return Classification(cat, round(float(cat_proba[0].max()), 4), urg,
+                          tuple(dict.fromkeys(urg_reasons[0] + cat_reasons[0])))
 
 
 @dataclass

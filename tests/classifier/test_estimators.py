@@ -109,3 +109,18 @@ def test_urgency_reasons_start_with_the_matched_rule() -> None:
 def test_urgency_rejects_unknown_labels() -> None:
     with pytest.raises(ValueError, match="unknown urgency labels"):
         UrgencyClassifier().fit(["a", "b"], ["urgent", "normal"])
+
+
+@pytest.mark.parametrize("make", [lambda: _fit(LinearTextClassifier()),
+                                  lambda: UrgencyClassifier().fit([t for t, _ in URGENT], [y for _, y in URGENT])])
+def test_explain_proba_is_predict_proba_and_explain_in_one_pass(make: object) -> None:
+    clf = make()  # type: ignore[operator]
+    texts = ["hỏi giờ làm việc, mà bà em spo2 còn 85", "khu pho em bi phong toa het gao", "ông bị ngất"]
+
+    proba, reasons = clf.explain_proba(texts)
+
+    np.testing.assert_allclose(proba, clf.predict_proba(texts))
+    assert reasons == clf.explain(texts)
+    assert any(reasons)
+    empty_proba, empty_reasons = clf.explain_proba([])
+    assert empty_proba.shape == (0, len(clf.classes_)) and empty_reasons == []

@@ -229,6 +229,9 @@ def test_explain_reports_only_the_model_confidence(clf: TransformerTextClassifie
     proba = clf.predict_proba(texts)
     assert clf.explain(texts) == [[f"transformer: {row.max():.2f}"] for row in proba]
     assert clf.explain(texts, ["normal", "normal"]) == [[f"transformer: {row[0]:.2f}"] for row in proba]
+    both, reasons = clf.explain_proba(texts)
+    np.testing.assert_allclose(both, proba)
+    assert reasons == clf.explain(texts)
 
 
 def test_explain_rejects_unknown_labels(clf: TransformerTextClassifier) -> None:
