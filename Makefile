@@ -29,7 +29,7 @@ install: system-deps $(DEPS_STAMP) search-node
 # espeak-ng speaks Vietnamese test audio for the speech-to-text tests; Debian's chromium runs the browser tests;
 # wrk drives the webhook benchmark (bench/webhooks.py).
 system-deps: $(SYSTEM_STAMP)
-$(SYSTEM_STAMP):
+$(SYSTEM_STAMP): Makefile  # the list below lives here: a new tool is checked for on the next make
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
