@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 DEFAULT_SEARCH_NODE_PORT: Final = 9200
 LOCAL_HOST: Final = "127.0.0.1"
 INTAKE_WORKERS: Final = ("inline", "external")
+N = TypeVar("N", int, float)
 
 
 class SettingsError(ValueError):
@@ -26,13 +27,7 @@ def _api_keys(raw: str) -> dict[str, Any]:
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as err:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from err
+    return _number(env, name, default, float, "a number")
 
 
 def _sources(env: Mapping[str, str], name: str) -> str:
@@ -54,13 +49,17 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _number(env, name, default, int, "a whole number")
+
+
+def _number(env: Mapping[str, str], name: str, default: N, parse: Callable[[str], N], what: str) -> N:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as err:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from err
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from err
 
 
 def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -143,11 +144,11 @@ class ClaimBook:
     band with it, and building the index of a thousand candidates costs little.
     """
 
-    def __init__(self, candidates: Iterable[Claim], relevant: Collection[str] | None = None) -> None:
+    def __init__(self, candidates: Iterable[Claim], relevant: AbstractSet[str] | None = None) -> None:
         self._claims: dict[str, Claim] = {}
         self._rows: dict[str, np.ndarray] = {}  # each claim's signatures, stacked for one comparison
         self._by_band: dict[str, list[str]] = defaultdict(list)
-        self._relevant = relevant if relevant is None or isinstance(relevant, (set, frozenset)) else set(relevant)
+        self._relevant = relevant
         self.opened: set[str] = set()
         for claim in candidates:
             self._put(claim, claim.bands)

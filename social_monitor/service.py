@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES: Final = 5
 MAX_EXPLANATIONS: Final = 5
-"""Model explanations per batch (about 20 ms each since the vocabulary is cached): a burst of new claims must not stall the ingest."""
+"""Model explanations per batch (~20 ms each): a burst of new claims must not stall the ingest."""
 KNOWN_CLAIMS_TTL_S: Final = 60.0
 """How stale the in-memory registry may get when another process registers a claim (this one reloads at once)."""
 
@@ -81,11 +81,15 @@ class SocialService:
     speech: Speech | None = None
     fetch_media: FetchMedia | None = None
     analyser: Analyser | None = None
-    """Where the CPU half of ingest runs (analysis.ProcessAnalyser); None: a thread with `scorer`."""
+    """Where the CPU half of ingest runs (analysis.ProcessAnalyser); None: a ThreadAnalyser with `scorer`."""
     audit: AuditLog | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _matcher: KnownClaimMatcher | None = None
     _matcher_loaded: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.analyser is None:
+            self.analyser = ThreadAnalyser(self.scorer)
 
     # --- ingest ------------------------------------------------------------------------------------------
     async def ingest(self, raws: Sequence[RawPost]) -> IngestReport:
@@ -97,8 +101,8 @@ class SocialService:
         scores, signatures), so that it can run for the next batch while `commit` writes this one."""
         already = await self.store.existing_posts([r.key for r in raws])
         fresh = [await self._transcribed(r) for r in raws if r.key not in already]
-        analyser = self.analyser or ThreadAnalyser(self.scorer)
-        return PreparedBatch(len(raws), len(already), fresh, await analyser(fresh) if fresh else EMPTY)
+        assert self.analyser is not None  # set in __post_init__
+        return PreparedBatch(len(raws), len(already), fresh, await self.analyser(fresh) if fresh else EMPTY)
 
     async def commit(self, batch: PreparedBatch) -> IngestReport:
         """The second half of `ingest`: deduplicate against the index, group, match, flag, write."""

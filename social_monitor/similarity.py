@@ -50,9 +50,9 @@ def shingles(folded: str) -> set[str]:
     return grams | {w for w in words if len(w) > 2}
 
 
-def band_keys(values: tuple[int, ...] | np.ndarray) -> tuple[str, ...]:
+def band_keys(values: np.ndarray) -> tuple[str, ...]:
     """One key per band: the band number and a short hash of its rows (equal keys = candidate pair)."""
-    raw = np.asarray(values, dtype=np.uint64).tobytes()
+    raw = values.astype(np.uint64, copy=False).tobytes()
     width = ROWS * 8
     return tuple(f"{band}:{hashlib.blake2b(raw[band * width:(band + 1) * width], digest_size=8).hexdigest()}"
                  for band in range(BANDS))
@@ -74,11 +74,6 @@ class Signature:
         array.flags.writeable = False
         self.array: np.ndarray = array
         self._bands: tuple[str, ...] | None = None
-
-    @property
-    def values(self) -> tuple[int, ...]:
-        """The MinHash values as Python ints (for the stored document)."""
-        return tuple(self.array.tolist())
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -123,23 +118,13 @@ def stack(signatures: Sequence[Signature]) -> np.ndarray:
 
 def best_group(target: Signature, groups: Sequence[tuple[str, np.ndarray]],
                threshold: float = SAME_CLAIM) -> tuple[str, float] | None:
-    """Like `best_match`, over groups of signatures stacked as matrices (one numpy comparison for all)."""
+    """The group holding the signature most similar to `target`, at or above `threshold`, as (id, similarity);
+    groups are signatures stacked as matrices, so all are compared in one numpy operation."""
     groups = [(gid, rows) for gid, rows in groups if len(rows)]
     if not groups:
         return None
     scores = (np.concatenate([rows for _, rows in groups]) == target.array).sum(axis=1)
     owners = np.repeat(np.arange(len(groups)), [len(rows) for _, rows in groups])
-    best = int(scores.argmax())  # the first of equals, as best_match
+    best = int(scores.argmax())  # the first of equals
     similarity = float(scores[best]) / NUM_PERM
     return (groups[int(owners[best])][0], similarity) if similarity >= threshold else None
-
-
-def best_match(target: Signature, candidates: Iterable[tuple[str, Signature]],
-               threshold: float = SAME_CLAIM) -> tuple[str, float] | None:
-    """The most similar candidate at or above `threshold`, as (id, similarity)."""
-    best: tuple[str, float] | None = None
-    for candidate_id, candidate in candidates:
-        score = target.similarity(candidate)
-        if score >= threshold and (best is None or score > best[1]):
-            best = (candidate_id, score)
-    return best

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 import json
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from classifier.text import normalise
 from social_monitor.clustering import ClaimBook, Mention, new_claim
-from social_monitor.similarity import best_match, containment, shingles, signature
+from social_monitor.similarity import SAME_CLAIM, Signature, containment, shingles, signature
 
 SAMPLE = Path(__file__).resolve().parents[2] / "social_monitor" / "data" / "claims_sample.jsonl"
 NOW = datetime(2021, 8, 20, tzinfo=timezone.utc)
@@ -62,6 +63,16 @@ def test_containment_finds_a_short_claim_inside_a_longer_post() -> None:
 
     assert containment(claim, post) >= 0.8
     assert containment(claim, shingles(normalise("giá chanh ở chợ tăng mạnh").folded)) < 0.3
+
+
+def best_match(target: Signature, candidates: Iterable[tuple[str, Signature]]) -> tuple[str, float] | None:
+    """The reference: compare one by one, keep the first of the most similar at or above the threshold."""
+    best: tuple[str, float] | None = None
+    for candidate_id, candidate in candidates:
+        score = target.similarity(candidate)
+        if score >= SAME_CLAIM and (best is None or score > best[1]):
+            best = (candidate_id, score)
+    return best
 
 
 def test_the_band_index_finds_what_comparing_every_signature_finds() -> None:
