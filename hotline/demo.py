@@ -20,7 +20,7 @@ from classifier.train import SEED_DIR
 from dashboards import service as accounts
 from dashboards.errors import UserExists
 from dashboards.store import AuditStore, UserStore
-from intake.gazetteer import Gazetteer
+from classifier.gazetteer import Gazetteer
 from intake.records import Channel, Status, Ticket, ticket_number
 from intake.service import SlaPolicy, classify
 from intake.store import TicketStore

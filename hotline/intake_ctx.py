@@ -32,7 +32,7 @@ EXTERNAL_POLL_S: Final = 0.25
 
 def _locator() -> Callable[[str], Any] | None:
     try:
-        from intake.gazetteer import Gazetteer
+        from classifier.gazetteer import Gazetteer
     except ImportError:
         return None
     return Gazetteer.load().locate

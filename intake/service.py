@@ -37,7 +37,7 @@ class Classifier(Protocol):
 
 
 class Place(Protocol):
-    """A located district/ward (intake.gazetteer.Place)."""
+    """A located district/ward (classifier.gazetteer.Place)."""
 
     district: str
     ward: str | None

@@ -1,6 +1,6 @@
 """Where in Bình Dương a caller is: the province's administrative units, and a matcher over free text.
 
-`Gazetteer.load()` reads `intake/data/binh_duong_units.json` (the 9 district-level and 91 commune-level
+`Gazetteer.load()` reads `classifier/data/binh_duong_units.json` (the 9 district-level and 91 commune-level
 units in force from 2024-05-01 until the 2025 reorganisation). `Gazetteer.locate(text)` returns the
 district and, when it can tell, the ward, xã or thị trấn ("ward" below) that a text names, or None.
 
@@ -292,7 +292,7 @@ class Gazetteer:
     def load(cls, path: str | PathLike[str] | None = None) -> Gazetteer:
         """Read a units file; by default the one bundled with the package (Bình Dương, 2024)."""
         if path is None:
-            data = resources.files(__package__ or "intake").joinpath("data")
+            data = resources.files(__package__ or "classifier").joinpath("data")
             text = data.joinpath("binh_duong_units.json").read_text(encoding="utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")

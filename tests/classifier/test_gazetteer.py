@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifier.text import fold
-from intake.gazetteer import ELSEWHERE_NAMES, RISKY_NAMES, UNACCENTED_RISKY_NAMES, Gazetteer, Place
+from classifier.gazetteer import ELSEWHERE_NAMES, RISKY_NAMES, UNACCENTED_RISKY_NAMES, Gazetteer, Place
 
 # No example database in the source tree (pytest runs with -p no:cacheprovider); a failure prints its example.
 PROPERTIES = settings(max_examples=300, deadline=None, database=None)
