@@ -4,26 +4,36 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEPS_STAMP := $(VENV)/.deps.stamp
+RUN_STAMP := $(VENV)/.run-deps.stamp
+DEV_STAMP := $(VENV)/.dev-deps.stamp
 SYSTEM_STAMP := var/.system-deps.stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test bench check install system-deps search-node clean
+.PHONY: run test test-fast bench check install install-dev system-deps search-node clean
 
 run: install
 	$(BIN)/hotline run
 
-test: install
+test: install-dev
 	$(BIN)/hotline search-node exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Everything but the tests marked slow (JVM restarts, storms, browsers, the fuzz run): a quick loop while working.
+test-fast: install-dev
+	$(BIN)/hotline search-node exec -- $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 # Benchmarks (reduced sizes, under 10 minutes); results in bench/results/latest.md.
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench.run
 
-check: install
+# Types (mypy --strict) and the architecture contracts of setup.cfg [importlinter].
+check: install-dev
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
-install: system-deps $(DEPS_STAMP) search-node
+# Running needs only the runtime packages (no torch: the transformers backend is optional); the tests, the
+# benchmarks and the checks add the dev tools and the transformers extra, whose backend the tests exercise.
+install: system-deps $(RUN_STAMP) search-node
+install-dev: system-deps $(DEV_STAMP) search-node
 
 # Java 17 and Maven run the local Elasticsearch node; unshare (util-linux) lets it run unprivileged as root;
 # espeak-ng speaks Vietnamese test audio for the speech-to-text tests; Debian's chromium runs the browser tests;
@@ -47,11 +57,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
 
-$(DEPS_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+$(RUN_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,hf]'
 	touch $@
 
-search-node: $(DEPS_STAMP)
+search-node: $(RUN_STAMP)
 	$(BIN)/hotline search-node build
 
 clean:

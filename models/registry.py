@@ -5,6 +5,7 @@ our own `classifier` package, and nothing else, so a tampered file cannot run ar
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -54,8 +55,19 @@ def resolve(ref: str, root: Path = MODELS_DIR) -> Path:
 
 
 def load(ref: str, root: Path = MODELS_DIR) -> Any:
-    """Load a fitted model, after checking every type it contains is trusted."""
+    """A fitted model, after checking every type it contains is trusted; each file is read once per process.
+
+    Fitted models are read-only (the scikit-learn contract: `predict` has no side effects), so the web app, the
+    worker and every test of one process can share one copy; loading the misinformation model takes seconds.
+    The key holds the file's size and modification time, so a retrained file is read again.
+    """
     path = resolve(ref, root) / MODEL_FILE
+    stat = path.stat()
+    return _load_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_file(path: Path, mtime_ns: int, size: int) -> Any:
     untrusted = sio.get_untrusted_types(file=path)
     refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
     if refused:

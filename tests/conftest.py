@@ -14,6 +14,18 @@ from hotline.settings import Settings
 
 
 
+SLOW_MODULES = frozenset({"test_faults.py", "test_fuzz.py", "test_search_node.py"})
+"""Test files that restart JVM nodes, drive storms or run thousands of generated cases."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marks must be there when it looks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow tests in one place: those whole files, and every test that drives a real browser."""
+    for item in items:
+        if item.path.name in SLOW_MODULES or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Refuse to run without Elasticsearch: a suite that cannot reach it fails, it never skips."""
     if not os.environ.get("ES_URL"):
