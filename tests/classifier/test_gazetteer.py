@@ -16,7 +16,7 @@ from classifier.gazetteer import ELSEWHERE_NAMES, RISKY_NAMES, UNACCENTED_RISKY_
 # No example database in the source tree (pytest runs with -p no:cacheprovider); a failure prints its example.
 PROPERTIES = settings(max_examples=300, deadline=None, database=None)
 
-UNITS_FILE = Path(__file__).parents[2] / "intake" / "data" / "binh_duong_units.json"
+UNITS_FILE = Path(__file__).parents[2] / "classifier" / "data" / "binh_duong_units.json"
 
 
 @pytest.fixture(scope="module")
