@@ -5,7 +5,7 @@ import hmac
 import logging
 import math
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
@@ -24,6 +24,7 @@ HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/t
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
                         "known_claim": "Tin đã kiểm chứng"}
 AUDIT_PAGE: Final = 200
+BUSY_RETRY: Final = timedelta(seconds=5)
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
                      "admin": "Quản trị"}
 
@@ -65,25 +66,26 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     if not cookie_token or not hmac.compare_digest(cookie_token, form_token):
         raise web.HTTPForbidden(text="invalid CSRF token")
     username, throttle = str(form.get("username", "")), request.app[keys.SIGN_IN_THROTTLE]
-    wait = throttle.retry_after(username, request.remote)
+    address = request.remote  # the client's, when a trusted proxy forwarded it (hotline/web.py)
+    # Reserved before the password is checked and counted at once: parallel guesses cannot all be checked.
+    wait = throttle.reserve(username, address)
     if wait is not None:  # refused before the password is checked: guessing costs the server nothing
-        log.warning("sign-in throttled for %s", request.remote)
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        response = aiohttp_jinja2.render_template("login.html", request, page_context(
-            request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
-            error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
-            status=HTTPStatus.TOO_MANY_REQUESTS)
-        response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
-        return response
-    user = await service.authenticate(username, str(form.get("password", "")), users=request.app[keys.USERS])
+        log.warning("sign-in throttled for %s", address)
+        return _too_many(request, cookie_token, form, wait)
+    try:
+        user = await service.authenticate(username, str(form.get("password", "")), users=request.app[keys.USERS],
+                                          checker=request.app[keys.PASSWORD_CHECKER])
+    except service.CheckerBusy:
+        throttle.release(username, address)  # not checked: give the attempt back
+        log.warning("sign-in refused unchecked: password checks queued to their limit")
+        return _too_many(request, cookie_token, form, BUSY_RETRY)
     if user is None:
-        log.info("failed sign-in from %s", request.remote)
-        throttle.failed(username, request.remote)
+        log.info("failed sign-in from %s", address)
         response = aiohttp_jinja2.render_template("login.html", request, page_context(
             request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
             error="Tên đăng nhập hoặc mật khẩu không đúng."), status=HTTPStatus.UNAUTHORIZED)
         return response
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     config = request.app[keys.SESSION_CONFIG]
     token, _ = await request.app[keys.SESSIONS].create(user, _now(), config.ttl)
     target = _safe_next(str(form.get("next", ""))) or "/"
@@ -93,6 +95,16 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     response.del_cookie(keys.LOGIN_CSRF_COOKIE, path="/login")
     log.info("user %s signed in", user.username)
     raise response
+
+
+def _too_many(request: web.Request, cookie_token: str, form: Any, wait: timedelta) -> web.Response:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    response = aiohttp_jinja2.render_template("login.html", request, page_context(
+        request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
+        error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
+        status=HTTPStatus.TOO_MANY_REQUESTS)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+    return response
 
 
 @routes.post("/logout")
