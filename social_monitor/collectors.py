@@ -19,7 +19,7 @@ import aiohttp
 import feedparser
 
 from social_monitor.errors import SourceFailed
-from social_monitor.records import TICKET_SOURCE, Attachment, RawPost, parse_time
+from social_monitor.records import TICKET_SOURCE, Attachment, RawPost, clamp_count, parse_time
 from social_monitor.store import SocialStore
 
 TIMEOUT: Final = aiohttp.ClientTimeout(total=30)
@@ -171,12 +171,12 @@ class FacebookCollector:
                        author=(item.get("from") or {}).get("name"),
                        published_at=parse_time(item.get("created_time", "").replace("+0000", "+00:00"), "created_time"),
                        likes=_total(item.get("reactions")), comments=_total(item.get("comments")),
-                       shares=(item.get("shares") or {}).get("count"), attachments=media)
+                       shares=clamp_count((item.get("shares") or {}).get("count")), attachments=media)
 
 
 def _total(edge: Any) -> int | None:
     summary = edge.get("summary") if isinstance(edge, dict) else None
-    return int(summary["total_count"]) if isinstance(summary, dict) and "total_count" in summary else None
+    return clamp_count(summary["total_count"]) if isinstance(summary, dict) and "total_count" in summary else None
 
 
 class TicketCollector:

@@ -28,24 +28,46 @@ def parse_time(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc)
-    if not isinstance(value, str):
+        try:
+            parsed = datetime.fromtimestamp(value, timezone.utc)
+        except (ValueError, OverflowError, OSError) as err:
+            raise InvalidPost(f"'{name}' is not a usable Unix time") from err
+    elif not isinstance(value, str) or not value.isascii():
         raise InvalidPost(f"'{name}' must be an ISO 8601 date-time")
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as err:
-        raise InvalidPost(f"'{name}' must be an ISO 8601 date-time, got {value[:40]!r}") from err
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as err:
+            raise InvalidPost(f"'{name}' must be an ISO 8601 date-time, got {value[:40]!r}") from err
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidPost(f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
+
+
+MAX_COUNT: Final = 10**12
+"""Likes, comments or shares above this are refused: no post has them, and their sum (a claim's reach) must
+stay within Elasticsearch's long (`likes: 1e30` stopped all social ingest, issue 14, #4)."""
+MIN_YEAR, MAX_YEAR = 2000, 2100
+"""Dates outside these years are typing errors or attacks (year 9999 overflowed date arithmetic)."""
+
+
+def clamp_count(value: Any) -> int | None:
+    """A count as a source reported it, forced into 0..MAX_COUNT; None if it is not a number."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return max(0, min(number, MAX_COUNT))
 
 
 def _count(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidPost(f"'{name}' must be a whole number >= 0")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())  # ASCII digits only: "１２" and "١٢" are not counts
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+        raise InvalidPost(f"'{name}' must be a whole number from 0 to {MAX_COUNT:,}")
     return value
 
 

@@ -180,5 +180,7 @@ async def get_claimreview(request: web.Request) -> web.Response:
 async def get_sources(request: web.Request) -> web.Response:
     """Roles: comms, admin. Each source's health, cursor and last error, and the ingest backlog."""
     journal = request.app[keys.JOURNAL]
-    statuses, counts = await asyncio.gather(asyncio.to_thread(journal.statuses), asyncio.to_thread(journal.counts))
-    return web.json_response({"sources": [s.as_json() for s in statuses], "posts": counts})
+    statuses, counts, parked = await asyncio.gather(asyncio.to_thread(journal.statuses),
+                                                    asyncio.to_thread(journal.counts), asyncio.to_thread(journal.parked))
+    return web.json_response({"sources": [s.as_json() for s in statuses], "posts": counts,
+                              "parked": [p.as_json() for p in parked]})
