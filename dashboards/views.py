@@ -15,7 +15,7 @@ from aiohttp import web
 
 from dashboards import keys, service
 from dashboards.accounts import ROLES
-from dashboards.errors import DashboardError
+from dashboards.errors import DashboardError, UserExists, UserNotFound
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -24,6 +24,7 @@ HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/t
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
                         "known_claim": "Tin đã kiểm chứng"}
 AUDIT_PAGE: Final = 200
+ERROR_STATUS: Final = {UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT}
 BUSY_RETRY: Final = timedelta(seconds=5)
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
                      "admin": "Quản trị"}
@@ -125,16 +126,32 @@ async def get_home(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/admin/users")
-@aiohttp_jinja2.template("admin_users.html")
-async def get_admin_users(request: web.Request) -> dict[str, Any]:
+async def get_admin_users(request: web.Request) -> web.Response:
     """Roles: admin. The list of users and the form to add one."""
-    return page_context(request, users=await request.app[keys.USERS].all(), roles=ROLES,
-                        message=request.query.get("message"), error=request.query.get("error"))
+    return await _users_page(request, message=_message(request.query.get("message"), request.query.get("user")))
 
 
-def _back(message: str | None = None, error: str | None = None) -> web.HTTPSeeOther:
-    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
-    return web.HTTPSeeOther("/admin/users" + (f"?{query}" if query else ""))
+ADMIN_MESSAGES: Final = {"added": "Đã thêm người dùng {user}.", "updated": "Đã cập nhật {user}."}
+"""The only confirmations the users page shows: `?message=` names one of these keys, never the text itself
+(any text in the URL was shown as a system message, a phishing aid: issue 14, #14)."""
+
+
+def _message(key: str | None, user: str | None) -> tuple[str, str] | None:
+    return (key, user) if key in ADMIN_MESSAGES and user else None
+
+
+async def _users_page(request: web.Request, *, message: tuple[str, str] | None = None, error: str | None = None,
+                      status: int = HTTPStatus.OK) -> web.Response:
+    users = await request.app[keys.USERS].all()
+    text = None
+    if message is not None and message[1] in {u.username for u in users}:  # only a real user's name is shown
+        text = ADMIN_MESSAGES[message[0]].format(user=message[1])
+    return aiohttp_jinja2.render_template("admin_users.html", request, page_context(
+        request, users=users, roles=ROLES, message=text, error=error), status=status)
+
+
+def _back(key: str, username: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther("/admin/users?" + urlencode({"message": key, "user": username}))
 
 
 @routes.post("/admin/users")
@@ -146,9 +163,9 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
                                       str(form.get("password", "")), str(form.get("display_name", "")),
                                       actor=request[keys.ACTOR], now=_now(), users=request.app[keys.USERS],
                                       audit=request.app[keys.AUDIT])
-    except DashboardError as err:
-        raise _back(error=str(err)) from err
-    raise _back(message=f"Đã thêm người dùng {user.username}.")
+    except DashboardError as err:  # shown on the page it answers, not carried in a URL
+        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+    raise _back("added", user.username)
 
 
 @routes.post("/admin/users/{username}")
@@ -167,8 +184,8 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
                                   now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
                                   audit=app[keys.AUDIT])
     except DashboardError as err:
-        raise _back(error=str(err)) from err
-    raise _back(message=f"Đã cập nhật {username}.")
+        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+    raise _back("updated", username)
 
 
 @routes.get("/admin/audit")

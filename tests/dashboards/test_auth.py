@@ -171,7 +171,7 @@ async def test_deactivated_users_cannot_sign_in_and_admins_cannot_lock_themselve
                                   allow_redirects=False)
 
     assert (await sign_in(client, "hoa")).status == 401
-    assert "error=" in self_lock.headers["Location"]
+    assert self_lock.status == 400 and "không thể tự khóa" in await self_lock.text()
     assert (await client.app[dashboard_keys.USERS].get("minh")).active
 
 
@@ -255,3 +255,20 @@ async def test_user_names_outside_the_alphabet_are_refused_without_reaching_elas
     """Issue 14, #9: '..' as a user name went into an Elasticsearch URL path (500)."""
     for name in ("..", ".", "a/../../_cluster", "x" * 8000):
         assert (await sign_in(client, name)).status == 401
+
+
+async def test_the_users_page_shows_only_fixed_messages_never_text_from_the_url(client: TestClient) -> None:
+    """Issue 14, #14: `?message=...` was shown as a system message (a phishing aid)."""
+    admin, csrf = await session_headers(client, "minh")
+    phishing = "Hệ thống bảo trì: nhập mật khẩu tại http://evil.example"
+
+    forged = await client.get("/admin/users", params={"message": phishing, "error": phishing}, headers=admin)
+    forged_user = await client.get("/admin/users", params={"message": "added", "user": "khong-co-ai"}, headers=admin)
+    added = await client.post("/admin/users", data={"csrf_token": csrf, "username": "tuan", "role": "comms",
+                                                    "password": PASSWORD}, headers=admin, allow_redirects=False)
+    shown = await client.get(added.headers["Location"], headers=admin)
+
+    assert phishing not in await forged.text() and "evil.example" not in await forged.text()
+    assert "khong-co-ai" not in await forged_user.text()
+    assert added.headers["Location"] == "/admin/users?message=added&user=tuan"
+    assert "Đã thêm người dùng tuan." in await shown.text()
