@@ -15,6 +15,7 @@ from dashboards.queries import build_spikes, build_trends, read_spikes
 from dashboards.views import page_context
 from intake import keys as intake_keys
 from intake.queries import Sort, TicketSearch
+from intake.records import MAX_YEAR, MIN_YEAR
 from social_monitor import keys as social_keys
 from social_monitor.queries import PostSearch, build_post_search
 
@@ -33,9 +34,12 @@ def _search(request: web.Request, *, size: int) -> TicketSearch:
         return (value,) if value in allowed else ()
 
     def day(name: str, end: bool = False) -> datetime | None:
+        raw = request.query.get(name, "")
         try:
-            value = datetime.fromisoformat(request.query.get(name, "")).replace(tzinfo=LOCAL)
+            value = datetime.fromisoformat(raw).replace(tzinfo=LOCAL) if raw.isascii() else None
         except ValueError:
+            return None
+        if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:  # 9999-12-31 + 1 day overflowed (issue 14, #9)
             return None
         return value + timedelta(days=1) if end else value
 

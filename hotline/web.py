@@ -66,8 +66,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.warning("search unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         return web.json_response(error_body("search_unavailable", "Elasticsearch is not reachable"),
                                  status=HTTPStatus.SERVICE_UNAVAILABLE)
-    except ApiError:
-        log.exception("Elasticsearch error on %s %s", request.method, request.path)
+    except ApiError as exc:
+        # Not log.exception: an Elasticsearch refusal quotes the document it refused (issue 14, #10).
+        log.error("Elasticsearch error on %s %s: %s(%s, %s)", request.method, request.path, type(exc).__name__,
+                  exc.meta.status, exc.message)
         return web.json_response(error_body("search_error", "Elasticsearch rejected the request"),
                                  status=HTTPStatus.BAD_GATEWAY)
     except Exception:
@@ -134,7 +136,7 @@ async def forwarded_middleware(request: web.Request, handler: Handler) -> web.St
     trusted = request.app[keys.SETTINGS].trusted_proxies
     if trusted and request.remote:
         client = client_address(request.remote, request.headers.get("X-Forwarded-For", ""), trusted)
-        if client != request.remote:
+        if client is not None and client != request.remote:
             request = request.clone(remote=client)
     return await handler(request)
 

@@ -19,7 +19,7 @@ from classifier.text import normalise
 from social_monitor import queries
 from social_monitor.claim_cache import SIZE as CACHE_SIZE
 from social_monitor.claim_cache import ClaimCache
-from social_monitor.claims import Claim, KnownClaim
+from social_monitor.claims import Claim, KnownClaim, is_claim_id
 from social_monitor.errors import ClaimConflict, ClaimNotFound, DocumentRejected, StoreUnavailable
 from social_monitor.records import Post
 from social_monitor.similarity import NUM_PERM
@@ -109,6 +109,8 @@ class SocialStore:
 
     async def get_claim(self, claim_id: str) -> tuple[Claim, Version]:
         """The claim and the version to pass back to `save_claim`."""
+        if not is_claim_id(claim_id):
+            raise ClaimNotFound("no such claim")
         try:
             async with _reachable():
                 resp = await self._es.get(index=self.claims, id=claim_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Final
+from typing import Any, Final
 
 from classifier.text import redact
 from social_monitor.errors import ClaimConflict, StoreUnavailable
@@ -30,7 +30,7 @@ def describe_error(err: BaseException) -> str:
         return f"{type(err).__name__}({status}, {kind})"
     if type(err).__name__ == "BulkIndexError":
         items = getattr(err, "errors", None) or [{}]
-        first = next(iter(items[0].values()), {}) if isinstance(items[0], dict) else {}
+        first: Any = next(iter(items[0].values()), {}) if isinstance(items[0], dict) else {}
         error = first.get("error") if isinstance(first, dict) else None
         return f"BulkIndexError({first.get('status') if isinstance(first, dict) else None}, " \
                f"{error.get('type') if isinstance(error, dict) else None})"
