@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Final
 
+from classifier.text import mask_pii
 from intake.errors import InvalidTicket, InvalidWebhook
 
 
@@ -175,11 +176,20 @@ class Ticket:
         )
 
     def as_json(self, *, show_caller: bool = True) -> dict[str, Any]:
-        """The API representation; the caller's number is masked unless the viewer may see it."""
+        """The API representation; phone and ID numbers, the caller's and those inside the texts, are masked
+        unless the viewer may see them (issue 14, #7: numbers in texts reached leaders)."""
         body = {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
         if not show_caller:
             body["caller"] = mask_phone(self.caller)
+            body.update(self.masked_texts())
+            body["segments"] = [{**seg, "text": mask_pii(seg["text"])} for seg in body["segments"]]
+            body["notes"] = [{**note, "text": mask_pii(note["text"])} for note in body["notes"]]
         return body
+
+    def masked_texts(self) -> dict[str, Any]:
+        """The free texts with phone and ID numbers masked (classifier.text.mask_pii)."""
+        return {"text": mask_pii(self.text), "messages": [mask_pii(m) for m in self.messages],
+                "recording_transcript": mask_pii(self.recording_transcript) if self.recording_transcript else None}
 
 
 def _jsonable(value: Any) -> Any:

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 import aiohttp
 import feedparser
 
+from classifier.text import mask_pii
 from social_monitor.errors import SourceFailed
 from social_monitor.records import TICKET_SOURCE, Attachment, RawPost, clamp_count, parse_time
 from social_monitor.store import SocialStore
@@ -191,7 +192,8 @@ class TicketCollector:
     async def collect(self, cursor: str | None) -> Batch:
         """Tickets created after the cursor (their creation time), oldest first."""
         tickets = await self._store.misinformation_tickets(datetime.fromisoformat(cursor) if cursor else None)
-        posts = tuple(RawPost(self.name, t.id, t.text, published_at=t.created_at) for t in tickets if t.text)
+        # Comms and leaders read these copies: callers' phone and ID numbers are masked (issue 14, #7).
+        posts = tuple(RawPost(self.name, t.id, mask_pii(t.text), published_at=t.created_at) for t in tickets if t.text)
         return Batch(posts, tickets[-1].created_at.isoformat() if tickets else cursor)
 
 
