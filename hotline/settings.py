@@ -150,7 +150,7 @@ class Settings:
     fetch_private_hosts: tuple[str, ...] = ()
     """Hosts or networks fetched even though they resolve to private or loopback addresses (tests, an intranet feed)."""
     fetch_max_bytes: int = 50 * 1024 * 1024
-    fetch_timeout_s: float = 60.0
+    fetch_timeout_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

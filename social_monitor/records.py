@@ -47,6 +47,8 @@ def parse_time(value: Any, name: str) -> datetime | None:
 MAX_COUNT: Final = 10**12
 """Likes, comments or shares above this are refused: no post has them, and their sum (a claim's reach) must
 stay within Elasticsearch's long (`likes: 1e30` stopped all social ingest, issue 14, #4)."""
+MAX_ATTACHMENTS: Final = 10
+"""Attachments per post at most: each may be fetched and transcribed, which delays the posts behind it."""
 MIN_YEAR, MAX_YEAR = 2000, 2100
 """Dates outside these years are typing errors or attacks (year 9999 overflowed date arithmetic)."""
 
@@ -132,6 +134,8 @@ class RawPost:
         if not isinstance(text, str) or len(text) > MAX_TEXT:
             raise InvalidPost(f"'text' must be a string of at most {MAX_TEXT} characters")
         attachments = data.get("attachments") or []
+        if isinstance(attachments, list) and len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidPost(f"'attachments' may list at most {MAX_ATTACHMENTS}")
         if not isinstance(attachments, list) or not all(
                 isinstance(a, dict) and isinstance(a.get("type"), str) and isinstance(a.get("url"), str)
                 for a in attachments):
