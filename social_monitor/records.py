@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
@@ -73,6 +74,14 @@ def _count(data: Mapping[str, Any], name: str) -> int | None:
     return value
 
 
+def _encodable(data: Mapping[str, Any]) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return False
+    return True
+
+
 def _text(data: Mapping[str, Any], name: str, *, max_len: int = 500) -> str | None:
     value = data.get(name)
     if value is None:
@@ -133,6 +142,8 @@ class RawPost:
         text = data.get("text") or ""
         if not isinstance(text, str) or len(text) > MAX_TEXT:
             raise InvalidPost(f"'text' must be a string of at most {MAX_TEXT} characters")
+        if not _encodable(data):  # "\ud800" cannot be written to the journal or Elasticsearch (issue 14, #9)
+            raise InvalidPost("the post holds an unpaired surrogate (\\ud800-\\udfff)")
         attachments = data.get("attachments") or []
         if isinstance(attachments, list) and len(attachments) > MAX_ATTACHMENTS:
             raise InvalidPost(f"'attachments' may list at most {MAX_ATTACHMENTS}")
