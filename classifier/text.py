@@ -19,7 +19,7 @@ from pyvi import ViTokenizer
 
 from classifier.teencode import LABEL_PREFIXES, SLASH_ABBREVIATIONS, TEENCODE, UNITS_AFTER_NUMBER
 
-__all__ = ["NormalisedText", "clean", "expand_teencode", "fold", "normalise", "redact", "segment"]
+__all__ = ["NormalisedText", "clean", "expand_teencode", "fold", "mask_pii", "normalise", "redact", "segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +250,20 @@ def redact(text: str) -> str:
     return _SPOKEN_PHONE.sub("[phone]", text)
 
 
+def mask_pii(text: str) -> str:
+    """Mask phone and ID-card numbers inside a text for readers who may not see them; returns NFC text.
+
+    The numbers `redact` finds (0912 345 678, 0912.345.678, +84 912345678, 84912345678, 9- and 12-digit CMND/CCCD)
+    keep their shape and last three digits ("**** *** 678"), so a reader still sees that a number was given
+    and can tell two apart; numbers read aloud become "***". Used for leaders and the comms team in the API,
+    pages and CSV, and on tickets copied into the social monitor (issue 14, #7).
+    """
+    text = unicodedata.normalize("NFC", text)
+    if _DIGIT.search(text):
+        text = _PII.sub(_mask_digits, text)
+    return _SPOKEN_PHONE.sub("***", text)
+
+
 def segment(text: str) -> str:
     """Word-segment with pyvi (syllables of one word joined by "_"), keeping numbers such as 12/3 whole."""
     with _PYVI_LOCK:
@@ -300,6 +314,14 @@ def _collapse_run(match: re.Match[str]) -> str:
         return run
     # keep the letter with the most marks: "quáaaa" -> "quá", "nhềeee" -> "nhề"
     return max(run, key=lambda char: len(unicodedata.normalize("NFD", char)))
+
+
+def _mask_digits(match: re.Match[str]) -> str:
+    found = match.group()
+    keep = len(found)
+    for _ in range(3):  # the position of the third digit from the end
+        keep = max(i for i in range(keep) if found[i].isdigit())
+    return re.sub("[0-9]", "*", found[:keep]) + found[keep:]
 
 
 def _pii_label(match: re.Match[str]) -> str:

@@ -1,7 +1,9 @@
 """Users, their password hashes (argon2id), and their store."""
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
@@ -31,6 +33,36 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+class PasswordChecker:
+    """Verifies passwords in a small thread pool of its own (issue 14, #2).
+
+    argon2id costs tens of milliseconds of CPU per check. On the event loop a burst of sign-ins stalled every
+    other request (/healthz, Twilio's webhooks) for seconds; argon2-cffi releases the GIL, so in threads the
+    loop keeps answering. At most `max_concurrent` checks run at once and at most `max_waiting` wait: past
+    that `verify` answers None (busy) at once instead of queueing without bound.
+    """
+
+    def __init__(self, max_concurrent: int = 2, max_waiting: int = 32) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="argon2")
+        self._max_waiting = max_concurrent + max_waiting
+        self._in_flight = 0
+
+    async def verify(self, password_hash: str | None, password: str) -> bool | None:
+        """True if `password` matches (constant work for an unknown user); None when too busy to check."""
+        if self._in_flight >= self._max_waiting:
+            return None
+        self._in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, verify_password, password_hash,
+                                                                    password)
+        finally:
+            self._in_flight -= 1
+
+    def close(self) -> None:
+        """Stop the threads (queued checks are dropped)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True, slots=True)

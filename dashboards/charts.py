@@ -52,7 +52,14 @@ def stacked_bars(days: list[dict[str, Any]], names: dict[str, str], *, width: in
     return StackedBars(width, height, tuple(bars), tuple(labels), legend, max_total)
 
 
-def heat(value: int, maximum: int) -> str:
-    """A background colour from white to red for a heat-map cell."""
-    share = value / maximum if maximum else 0.0
-    return f"rgba(179, 38, 30, {0.08 + 0.8 * share:.2f})" if value else "transparent"
+HEAT_LEVELS: Final = 10
+
+
+def heat(value: int, maximum: int) -> int:
+    """The heat-map level of a cell, 0 (empty) to HEAT_LEVELS; site.css colours `.heat-N` from white to red.
+
+    A class rather than an inline style: the Content-Security-Policy allows no inline styles.
+    """
+    if not value or not maximum:
+        return 0
+    return max(1, min(HEAT_LEVELS, round(value / maximum * HEAT_LEVELS)))

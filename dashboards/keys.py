@@ -7,6 +7,7 @@ from typing import Final
 
 from aiohttp import web
 
+from dashboards.accounts import PasswordChecker
 from dashboards.store import AuditStore, SessionStore, UserStore
 from dashboards.throttle import SignInThrottle
 
@@ -24,6 +25,7 @@ SESSIONS: Final = web.AppKey("sessions", SessionStore)
 AUDIT: Final = web.AppKey("audit", AuditStore)
 SESSION_CONFIG: Final = web.AppKey("session_config", SessionConfig)
 SIGN_IN_THROTTLE: Final = web.AppKey("sign_in_throttle", SignInThrottle)
+PASSWORD_CHECKER: Final = web.AppKey("password_checker", PasswordChecker)
 ACTOR: Final = web.RequestKey("dashboards_actor", str)
 """Who is signed in; ACTOR, ROLE and CSRF are set by the access middleware (hotline/access.py)."""
 ROLE: Final = web.RequestKey("dashboards_role", str)

@@ -5,21 +5,32 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from dashboards.accounts import ROLES, User, verify_password
+from dashboards.accounts import ROLES, USERNAME, PasswordChecker, User
 from dashboards.errors import InvalidUser, UserNotFound
 from dashboards.store import AuditEntry, AuditStore, SessionStore, UserStore
 
 log = logging.getLogger(__name__)
 
 
-async def authenticate(username: str, password: str, *, users: UserStore) -> User | None:
-    """The active user with this password, or None (same answer and similar time for every failure)."""
-    try:
-        user = await users.get(username)
-    except UserNotFound:
-        verify_password(None, password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.active:
+class CheckerBusy(Exception):
+    """Too many password checks are queued; the caller answers "try again shortly"."""
+
+
+async def authenticate(username: str, password: str, *, users: UserStore, checker: PasswordChecker) -> User | None:
+    """The active user with this password, or None (same answer and similar time for every failure).
+
+    Raises CheckerBusy when the password could not be checked now.
+    """
+    user: User | None = None
+    if USERNAME.match(username.strip().lower()):  # other names are no user's and must not reach a URL path
+        try:
+            user = await users.get(username)
+        except UserNotFound:
+            user = None
+    matches = await checker.verify(user.password_hash if user else None, password)
+    if matches is None:
+        raise CheckerBusy("password checks are queued to their limit")
+    if user is None or not matches or not user.active:
         return None
     return user
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
-from dashboards.accounts import User
+from dashboards.accounts import USERNAME, User
 from dashboards import queries
 from dashboards.errors import UserExists, UserNotFound
 
@@ -22,7 +22,9 @@ class UserStore:
         self._alias = alias
 
     async def get(self, username: str) -> User:
-        """The user, or UserNotFound."""
+        """The user, or UserNotFound (also for a name no user can have: it never reaches a URL path)."""
+        if not USERNAME.match(username.strip().lower()):
+            raise UserNotFound(f"không có người dùng {username[:50]}")
         try:
             resp = await self._es.get(index=self._alias, id=username.strip().lower())
         except NotFoundError as err:

@@ -5,7 +5,7 @@ import hmac
 import logging
 import math
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from dashboards import keys, service
 from dashboards.accounts import ROLES
-from dashboards.errors import DashboardError
+from dashboards.errors import DashboardError, UserExists, UserNotFound
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -24,6 +24,8 @@ HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/t
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
                         "known_claim": "Tin đã kiểm chứng"}
 AUDIT_PAGE: Final = 200
+ERROR_STATUS: Final = {UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT}
+BUSY_RETRY: Final = timedelta(seconds=5)
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
                      "admin": "Quản trị"}
 
@@ -65,25 +67,26 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     if not cookie_token or not hmac.compare_digest(cookie_token, form_token):
         raise web.HTTPForbidden(text="invalid CSRF token")
     username, throttle = str(form.get("username", "")), request.app[keys.SIGN_IN_THROTTLE]
-    wait = throttle.retry_after(username, request.remote)
+    address = request.remote  # the client's, when a trusted proxy forwarded it (hotline/web.py)
+    # Reserved before the password is checked and counted at once: parallel guesses cannot all be checked.
+    wait = throttle.reserve(username, address)
     if wait is not None:  # refused before the password is checked: guessing costs the server nothing
-        log.warning("sign-in throttled for %s", request.remote)
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        response = aiohttp_jinja2.render_template("login.html", request, page_context(
-            request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
-            error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
-            status=HTTPStatus.TOO_MANY_REQUESTS)
-        response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
-        return response
-    user = await service.authenticate(username, str(form.get("password", "")), users=request.app[keys.USERS])
+        log.warning("sign-in throttled for %s", address)
+        return _too_many(request, cookie_token, form, wait)
+    try:
+        user = await service.authenticate(username, str(form.get("password", "")), users=request.app[keys.USERS],
+                                          checker=request.app[keys.PASSWORD_CHECKER])
+    except service.CheckerBusy:
+        throttle.release(username, address)  # not checked: give the attempt back
+        log.warning("sign-in refused unchecked: password checks queued to their limit")
+        return _too_many(request, cookie_token, form, BUSY_RETRY)
     if user is None:
-        log.info("failed sign-in from %s", request.remote)
-        throttle.failed(username, request.remote)
+        log.info("failed sign-in from %s", address)
         response = aiohttp_jinja2.render_template("login.html", request, page_context(
             request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
             error="Tên đăng nhập hoặc mật khẩu không đúng."), status=HTTPStatus.UNAUTHORIZED)
         return response
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     config = request.app[keys.SESSION_CONFIG]
     token, _ = await request.app[keys.SESSIONS].create(user, _now(), config.ttl)
     target = _safe_next(str(form.get("next", ""))) or "/"
@@ -93,6 +96,16 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     response.del_cookie(keys.LOGIN_CSRF_COOKIE, path="/login")
     log.info("user %s signed in", user.username)
     raise response
+
+
+def _too_many(request: web.Request, cookie_token: str, form: Any, wait: timedelta) -> web.Response:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    response = aiohttp_jinja2.render_template("login.html", request, page_context(
+        request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
+        error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
+        status=HTTPStatus.TOO_MANY_REQUESTS)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+    return response
 
 
 @routes.post("/logout")
@@ -113,16 +126,32 @@ async def get_home(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/admin/users")
-@aiohttp_jinja2.template("admin_users.html")
-async def get_admin_users(request: web.Request) -> dict[str, Any]:
+async def get_admin_users(request: web.Request) -> web.Response:
     """Roles: admin. The list of users and the form to add one."""
-    return page_context(request, users=await request.app[keys.USERS].all(), roles=ROLES,
-                        message=request.query.get("message"), error=request.query.get("error"))
+    return await _users_page(request, message=_message(request.query.get("message"), request.query.get("user")))
 
 
-def _back(message: str | None = None, error: str | None = None) -> web.HTTPSeeOther:
-    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
-    return web.HTTPSeeOther("/admin/users" + (f"?{query}" if query else ""))
+ADMIN_MESSAGES: Final = {"added": "Đã thêm người dùng {user}.", "updated": "Đã cập nhật {user}."}
+"""The only confirmations the users page shows: `?message=` names one of these keys, never the text itself
+(any text in the URL was shown as a system message, a phishing aid: issue 14, #14)."""
+
+
+def _message(key: str | None, user: str | None) -> tuple[str, str] | None:
+    return (key, user) if key in ADMIN_MESSAGES and user else None
+
+
+async def _users_page(request: web.Request, *, message: tuple[str, str] | None = None, error: str | None = None,
+                      status: int = HTTPStatus.OK) -> web.Response:
+    users = await request.app[keys.USERS].all()
+    text = None
+    if message is not None and message[1] in {u.username for u in users}:  # only a real user's name is shown
+        text = ADMIN_MESSAGES[message[0]].format(user=message[1])
+    return aiohttp_jinja2.render_template("admin_users.html", request, page_context(
+        request, users=users, roles=ROLES, message=text, error=error), status=status)
+
+
+def _back(key: str, username: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther("/admin/users?" + urlencode({"message": key, "user": username}))
 
 
 @routes.post("/admin/users")
@@ -134,9 +163,9 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
                                       str(form.get("password", "")), str(form.get("display_name", "")),
                                       actor=request[keys.ACTOR], now=_now(), users=request.app[keys.USERS],
                                       audit=request.app[keys.AUDIT])
-    except DashboardError as err:
-        raise _back(error=str(err)) from err
-    raise _back(message=f"Đã thêm người dùng {user.username}.")
+    except DashboardError as err:  # shown on the page it answers, not carried in a URL
+        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+    raise _back("added", user.username)
 
 
 @routes.post("/admin/users/{username}")
@@ -155,8 +184,8 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
                                   now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
                                   audit=app[keys.AUDIT])
     except DashboardError as err:
-        raise _back(error=str(err)) from err
-    raise _back(message=f"Đã cập nhật {username}.")
+        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+    raise _back("updated", username)
 
 
 @routes.get("/admin/audit")

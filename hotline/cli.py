@@ -42,6 +42,11 @@ class Runtime:
         """The intake journal's file."""
         return self.settings.journal_path
 
+    @property
+    def social_journal_path(self) -> Path:
+        """The social monitor's post journal."""
+        return self.settings.data_dir / "social.sqlite3"
+
     def alias(self, name: str) -> str:
         """The alias of index `name`."""
         return self.settings.alias(name)
@@ -294,6 +299,7 @@ cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
 cli.add_command(social_monitor.cli.make_import_group(open_service))
 cli.add_command(intake.cli.tickets_group)
+intake.cli.journal_group.add_command(social_monitor.cli.journal_posts)
 cli.add_command(intake.cli.journal_group)
 cli.add_command(dashboards.cli.users_group)
 

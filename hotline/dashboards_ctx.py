@@ -14,6 +14,7 @@ from aiohttp import web
 
 import dashboards
 from dashboards import keys as dashboard_keys
+from dashboards.accounts import PasswordChecker
 from dashboards.store import AuditStore, SessionStore, UserStore
 from dashboards.throttle import SignInThrottle
 from hotline import keys
@@ -54,4 +55,6 @@ async def dashboards_ctx(app: web.Application) -> AsyncIterator[None]:
         ttl=timedelta(hours=settings.session_ttl_hours),
         secure_cookie=settings.public_base_url.startswith("https://"))
     app[dashboard_keys.SIGN_IN_THROTTLE] = SignInThrottle()
+    checker = app[dashboard_keys.PASSWORD_CHECKER] = PasswordChecker(settings.password_checks)
     yield
+    checker.close()

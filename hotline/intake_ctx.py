@@ -15,6 +15,7 @@ from elasticsearch import AsyncElasticsearch
 from hotline import indices, keys
 from hotline.audit import AuditLog
 from hotline.es import check_reachable, make_es
+from hotline.fetch import GuardedFetcher, policy_from
 from hotline.settings import Settings
 from intake import keys as intake_keys
 from intake.journal import Journal, JournalWriter
@@ -56,7 +57,8 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str
             log.exception("%s failed", name)
 
 
-async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession) -> IntakeService:
+async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession,
+                       fetcher: GuardedFetcher) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
     category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
                                              asyncio.to_thread(registry.load, "urgency"))
@@ -65,7 +67,8 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
     messaging = None
     if settings.twilio_account_sid and settings.twilio_auth_token:
         messaging = TwilioApi(session, api_base=settings.twilio_api_base, account_sid=settings.twilio_account_sid,
-                              auth_token=settings.twilio_auth_token, from_number=settings.twilio_from_number)
+                              auth_token=settings.twilio_auth_token, from_number=settings.twilio_from_number,
+                              fetch=fetcher)
     return IntakeService(
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
@@ -78,10 +81,12 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load models in a thread, open the journal, start the writer, the worker (if inline) and escalation."""
     settings = app[keys.SETTINGS]
     session = aiohttp.ClientSession()
+    fetcher = GuardedFetcher(policy_from(settings))
     try:
-        service = await make_service(settings, app[keys.ES], session)
+        service = await make_service(settings, app[keys.ES], session, fetcher)
     except BaseException:
         await session.close()
+        await fetcher.close()
         raise
     journal = Journal(settings.journal_path)
     worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s)
@@ -110,6 +115,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await session.close()
+    await fetcher.close()
     journal.close()
 
 
@@ -121,11 +127,12 @@ async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = 
     """
     es = make_es(settings)
     session = aiohttp.ClientSession()
+    fetcher = GuardedFetcher(policy_from(settings))
     journal: Journal | None = None
     try:
         await check_reachable(es, settings.es_url or "")
         await indices.ensure_all(es, settings.index_prefix)
-        service = await make_service(settings, es, session)
+        service = await make_service(settings, es, session, fetcher)
         journal = Journal(settings.journal_path)
         worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s)
         log.info("journal worker on %s: %d entries pending", settings.journal_path, journal.counts()["pending"])
@@ -137,4 +144,5 @@ async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = 
         if journal is not None:
             journal.close()
         await session.close()
+        await fetcher.close()
         await es.close()

@@ -1,6 +1,7 @@
 """Settings for every entry point, read once from the environment."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -69,6 +70,20 @@ def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int
     return value
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip().lower() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as err:
+            raise SettingsError(f"{name} must list IP addresses or networks (10.0.0.0/8), got {item!r}") from err
+    return items
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with defaults for a developer's machine."""
@@ -126,6 +141,16 @@ class Settings:
     claim_growth_min_mentions: int = 10
     claim_growth_ratio: float = 3.0
     claimreview_publisher: str = "Đường dây nóng 1022"
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose X-Forwarded-For names the client (issue 14, #13)."""
+    password_checks: int = 2
+    """Password verifications (argon2id) that may run at once, in threads of their own."""
+    fetch_http_hosts: tuple[str, ...] = ()
+    """Hosts that outside URLs may name with plain http (every other fetch is https only)."""
+    fetch_private_hosts: tuple[str, ...] = ()
+    """Hosts or networks fetched even though they resolve to private or loopback addresses (tests, an intranet feed)."""
+    fetch_max_bytes: int = 50 * 1024 * 1024
+    fetch_timeout_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -179,6 +204,12 @@ class Settings:
             claim_growth_min_mentions=_int(env, "CLAIM_GROWTH_MIN_MENTIONS", d.claim_growth_min_mentions),
             claim_growth_ratio=_float(env, "CLAIM_GROWTH_RATIO", d.claim_growth_ratio),
             claimreview_publisher=env.get("CLAIMREVIEW_PUBLISHER", d.claimreview_publisher),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            password_checks=_int_in(env, "PASSWORD_CHECKS", d.password_checks, 1, 16),
+            fetch_http_hosts=_list(env, "FETCH_HTTP_HOSTS"),
+            fetch_private_hosts=_list(env, "FETCH_PRIVATE_HOSTS"),
+            fetch_max_bytes=_int_in(env, "FETCH_MAX_BYTES", d.fetch_max_bytes, 1024, 1024 ** 3),
+            fetch_timeout_s=float(_int_in(env, "FETCH_TIMEOUT", int(d.fetch_timeout_s), 1, 3600)),
         )
 
     def alias(self, name: str) -> str:

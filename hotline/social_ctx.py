@@ -7,12 +7,12 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
-import aiohttp
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices, keys
 from hotline.es import check_reachable, make_es
+from hotline.fetch import FetchFailed, GuardedFetcher, policy_from, safe_url
 from hotline.audit import AuditLog
 from hotline.settings import Settings
 from models import registry
@@ -31,6 +31,7 @@ from social_monitor.worker import IngestWorker
 log = logging.getLogger(__name__)
 
 MAX_MEDIA_BYTES: Final = 50 * 1024 * 1024
+"""At most this much of one attachment (FETCH_MAX_BYTES may lower it)."""
 GROWTH_REFRESH_S: Final = 600.0
 
 
@@ -62,25 +63,24 @@ def _speech(settings: Settings) -> Any:
     return make_engine(settings.asr_model_dir)
 
 
-def media_fetcher(session: aiohttp.ClientSession) -> Any:
-    """Download a post's attachment (at most MAX_MEDIA_BYTES) with the app's HTTP session."""
+def media_fetcher(fetcher: GuardedFetcher) -> Any:
+    """Download a post's attachment through the guarded fetcher (https, public addresses, size and time limits)."""
     async def fetch(url: str) -> tuple[bytes, str]:
-        async with session.get(url, timeout=aiohttp.ClientTimeout(total=120)) as resp:
-            resp.raise_for_status()
-            if (resp.content_length or 0) > MAX_MEDIA_BYTES:
-                raise ValueError(f"attachment larger than {MAX_MEDIA_BYTES} bytes")
-            return await resp.content.read(MAX_MEDIA_BYTES), resp.content_type
+        fetched = await fetcher(url, max_bytes=MAX_MEDIA_BYTES)
+        if fetched.status >= 400:
+            raise FetchFailed(f"attachment {safe_url(url)} answered {fetched.status}")
+        return fetched.body, fetched.content_type
     return fetch
 
 
 def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | None, *, speech: Any = None,
-                 session: aiohttp.ClientSession | None = None, analyser: Analyser | None = None) -> SocialService:
+                 fetcher: GuardedFetcher | None = None, analyser: Analyser | None = None) -> SocialService:
     """The service with every dependency the settings describe."""
     policy = FlagPolicy(score_threshold=float(settings.misinformation_threshold),
                         growth_min_mentions=int(settings.claim_growth_min_mentions),
                         growth_ratio=float(settings.claim_growth_ratio))
     return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
-                         fetch_media=media_fetcher(session) if session is not None else None, analyser=analyser,
+                         fetch_media=media_fetcher(fetcher) if fetcher is not None else None, analyser=analyser,
                          audit=AuditLog.for_settings(settings, es))
 
 
@@ -91,14 +91,14 @@ def make_analyser(settings: Settings, scorer: Scorer | None) -> Analyser:
     return ThreadAnalyser(scorer)
 
 
-def make_collectors(settings: Settings, session: aiohttp.ClientSession, store: SocialStore) -> list[Collector]:
+def make_collectors(settings: Settings, fetcher: GuardedFetcher, store: SocialStore) -> list[Collector]:
     """One collector per configured source, plus the hotline's misinformation tickets."""
     interval = float(settings.social_poll_interval_s)
     collectors: list[Collector] = [
-        RssCollector(s.name, s.target, session, interval_s=s.interval_s)
+        RssCollector(s.name, s.target, fetcher, interval_s=s.interval_s)
         for s in parse_sources(settings.social_feeds, default_interval_s=interval)]
     collectors += [
-        FacebookCollector(s.name, s.target, session, access_token=settings.facebook_access_token,
+        FacebookCollector(s.name, s.target, fetcher, access_token=settings.facebook_access_token,
                           graph_base=settings.facebook_graph_base,
                           interval_s=s.interval_s)
         for s in parse_sources(settings.facebook_feeds, default_interval_s=interval)]
@@ -110,12 +110,12 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
     settings, es = app[keys.SETTINGS], app[keys.ES]
     scorer, speech = await asyncio.gather(_scorer(settings), asyncio.to_thread(_speech, settings))
-    session = aiohttp.ClientSession()
+    fetcher = GuardedFetcher(policy_from(settings))
     analyser = make_analyser(settings, scorer)
-    service = make_service(settings, es, scorer, speech=speech, session=session, analyser=analyser)
+    service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser)
     journal = PostJournal(settings.data_dir / "social.sqlite3")
     worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
-    scheduler = CollectorScheduler(journal, make_collectors(settings, session, service.store), on_accept=worker.notify,
+    scheduler = CollectorScheduler(journal, make_collectors(settings, fetcher, service.store), on_accept=worker.notify,
                                    max_backoff_s=float(settings.social_max_backoff_s))
     app[social_keys.CONFIG] = social_keys.SocialConfig(
         claimreview_publisher=settings.claimreview_publisher)
@@ -129,7 +129,7 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await session.close()
+    await fetcher.close()
     await asyncio.to_thread(analyser.close)
     journal.close()
 

@@ -1,9 +1,13 @@
 """The aiohttp application factory: resources, error translation and the routes of every domain."""
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
+from typing import Any, Final
 
 from aiohttp import web
 from elastic_transport import ApiError, TransportError
@@ -62,8 +66,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.warning("search unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         return web.json_response(error_body("search_unavailable", "Elasticsearch is not reachable"),
                                  status=HTTPStatus.SERVICE_UNAVAILABLE)
-    except ApiError:
-        log.exception("Elasticsearch error on %s %s", request.method, request.path)
+    except ApiError as exc:
+        # Not log.exception: an Elasticsearch refusal quotes the document it refused (issue 14, #10).
+        log.error("Elasticsearch error on %s %s: %s(%s, %s)", request.method, request.path, type(exc).__name__,
+                  exc.meta.status, exc.message)
         return web.json_response(error_body("search_error", "Elasticsearch rejected the request"),
                                  status=HTTPStatus.BAD_GATEWAY)
     except Exception:
@@ -81,6 +87,136 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidSignature: HTTPStatus.FORBIDDEN, TicketNotFound: HTTPStatus.NOT_FOUND,
     TicketConflict: HTTPStatus.CONFLICT, StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
+
+MAX_TARGET_BYTES: Final = 8190
+"""Longest request target (path and query) answered; aiohttp's own limit is raised above it (see create_app)
+so that a longer one gets this JSON 414 instead of the server's plain-text 400 and a logged traceback."""
+MAX_JSON_DEPTH: Final = 32
+"""Deepest nesting of a JSON body: no record of ours nests more than a few levels; deep nesting only costs
+recursion (RecursionError was a 500 on /api/posts and /api/tickets, issue 14, #9)."""
+CONTENT_SECURITY_POLICY: Final = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                  "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                  "object-src 'none'")
+SECURITY_HEADERS: Final = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY",
+                           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+PUBLIC_PREFIXES: Final = ("/static/", "/healthz", "/readyz")
+"""Responses that may be cached; every other one can carry personal data and gets no-store."""
+
+
+def _trusted(address: str, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(remote: str | None, forwarded_for: str, trusted: tuple[str, ...]) -> str | None:
+    """The client's address: X-Forwarded-For is believed only from TRUSTED_PROXIES, read right to left.
+
+    The rightmost address that is not a trusted proxy is the one the last trusted proxy saw; anything to
+    its left was written by the client and proves nothing (issue 14, #13).
+    """
+    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
+    if not remote or not networks or not _trusted(remote, networks) or not forwarded_for:
+        return remote
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a garbled header: count the proxy, not a made-up client
+    return hops[0] if hops else remote
+
+
+@web.middleware
+async def forwarded_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Replace `request.remote` by the client's address when a trusted reverse proxy forwarded the request."""
+    trusted = request.app[keys.SETTINGS].trusted_proxies
+    if trusted and request.remote:
+        client = client_address(request.remote, request.headers.get("X-Forwarded-For", ""), trusted)
+        if client is not None and client != request.remote:
+            request = request.clone(remote=client)
+    return await handler(request)
+
+
+_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET: Final = re.compile(r"[\[\]{}]")
+
+
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than `limit` (a scan, no recursion)."""
+    depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a string with an unpaired surrogate ("\\ud800"): such text cannot be
+    encoded as UTF-8 for the journal or Elasticsearch."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@web.middleware
+async def target_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a target longer than MAX_TARGET_BYTES with JSON (it was a 502 or a plain-text 400, issue 14, #9)."""
+    if len(request.raw_path.encode("utf-8", "surrogateescape")) > MAX_TARGET_BYTES:
+        return web.json_response(error_body("uri_too_long", f"the URL is longer than {MAX_TARGET_BYTES} bytes"),
+                                 status=HTTPStatus.REQUEST_URI_TOO_LONG)
+    return await handler(request)
+
+
+@web.middleware
+async def body_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse JSON bodies no handler can use, before any handler parses them: nested too deep, or holding lone
+    surrogates (each a 5xx somewhere below, issue 14, #9). Runs after admission: strangers' bodies are not read."""
+    if request.can_read_body and request.content_type not in FORM_TYPES:
+        try:
+            text = await request.text()
+        except UnicodeDecodeError:
+            return web.json_response(error_body("bad_request", "the request body is not valid UTF-8"),
+                                     status=HTTPStatus.BAD_REQUEST)
+        if json_depth_exceeds(text, MAX_JSON_DEPTH):
+            return web.json_response(error_body("bad_request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+                                     status=HTTPStatus.BAD_REQUEST)
+        try:
+            parsed = json.loads(text) if text.strip() else None
+        except ValueError:
+            parsed = None  # not JSON: the handler says what it expected
+        if has_lone_surrogate(parsed):
+            return web.json_response(error_body("bad_request", "the JSON holds an unpaired surrogate (\\ud800-\\udfff)"),
+                                     status=HTTPStatus.BAD_REQUEST)
+    return await handler(request)
+
+
+async def set_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """CSP, framing, sniffing, referrer and caching headers on every answer; no server version (issue 14, #11)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.path.startswith(PUBLIC_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["Server"] = "hotline"
+
 
 routes = web.RouteTableDef()
 
@@ -111,7 +247,13 @@ async def get_readyz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; resources open in cleanup contexts when it starts."""
-    app = web.Application(middlewares=[error_middleware, access_middleware], client_max_size=2 * 1024 * 1024)
+    # Request lines and header fields up to 64 KiB are read, so that targets past MAX_TARGET_BYTES get a JSON
+    # 414 from input_middleware instead of aiohttp's plain-text 400.
+    app = web.Application(middlewares=[forwarded_middleware, error_middleware, target_middleware, access_middleware,
+                                       body_middleware],
+                          client_max_size=2 * 1024 * 1024,
+                          handler_args={"max_line_size": 65536, "max_field_size": 16384})
+    app.on_response_prepare.append(set_security_headers)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.append(es_ctx)
     app.cleanup_ctx.append(dashboards_ctx)

@@ -46,6 +46,8 @@ class JournalEntry:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    ticket_number: str | None = None
+    """The ticket's number as journaled; kept after the payload is cleared, for repeat deliveries (issue 14, #8)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +125,8 @@ class Journal:
                         "ticket_number) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (e.key, e.kind, json.dumps(e.payload, ensure_ascii=False), _utc(e.received_at),
                          ref and ref.party, ref and ref.ticket_id, ref and ref.number))
-                    row = self._db.execute("SELECT id, key, kind, payload, attempts FROM entries WHERE key = ?",
-                                           (e.key,)).fetchone()
+                    row = self._db.execute("SELECT id, key, kind, payload, attempts, ticket_number FROM entries "
+                                           "WHERE key = ?", (e.key,)).fetchone()
                     results.append(Appended(_entry(row), cur.rowcount == 1))
                 self._db.execute("COMMIT")
             except BaseException:
@@ -201,7 +203,7 @@ def _utc(moment: datetime) -> str:
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    return JournalEntry(row[0], row[1], row[2], json.loads(row[3]), row[4])
+    return JournalEntry(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5] if len(row) > 5 else None)
 
 
 class JournalWriter:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Final
 
+from classifier.text import mask_pii
 from intake.errors import InvalidTicket, InvalidWebhook
 
 
@@ -174,11 +176,20 @@ class Ticket:
         )
 
     def as_json(self, *, show_caller: bool = True) -> dict[str, Any]:
-        """The API representation; the caller's number is masked unless the viewer may see it."""
+        """The API representation; phone and ID numbers, the caller's and those inside the texts, are masked
+        unless the viewer may see them (issue 14, #7: numbers in texts reached leaders)."""
         body = {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
         if not show_caller:
             body["caller"] = mask_phone(self.caller)
+            body.update(self.masked_texts())
+            body["segments"] = [{**seg, "text": mask_pii(seg["text"])} for seg in body["segments"]]
+            body["notes"] = [{**note, "text": mask_pii(note["text"])} for note in body["notes"]]
         return body
+
+    def masked_texts(self) -> dict[str, Any]:
+        """The free texts with phone and ID numbers masked (classifier.text.mask_pii)."""
+        return {"text": mask_pii(self.text), "messages": [mask_pii(m) for m in self.messages],
+                "recording_transcript": mask_pii(self.recording_transcript) if self.recording_transcript else None}
 
 
 def _jsonable(value: Any) -> Any:
@@ -202,6 +213,45 @@ def _required(form: Mapping[str, str], name: str) -> str:
     return value
 
 
+TICKET_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+"""Every ticket id we make ("call-CA…", "sms-SM…", "manual-…"): anything else is no ticket's, and never reaches an
+Elasticsearch URL path ("..", "." or 8,000 characters did, issue 14, #9)."""
+_SID: Final = re.compile(r"[A-Za-z0-9]{1,64}")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+"""Dates outside these years are typing errors or attacks (year 9999 overflowed date arithmetic)."""
+
+
+def is_ticket_id(value: str) -> bool:
+    """Whether `value` can be a ticket id."""
+    return TICKET_ID.fullmatch(value) is not None
+
+
+def in_date_range(value: datetime) -> bool:
+    """Whether a date is within MIN_YEAR..MAX_YEAR."""
+    return MIN_YEAR <= value.year <= MAX_YEAR
+
+
+def ascii_int(raw: str) -> int | None:
+    """A whole number written with ASCII digits only (not "１２" or "١٢", which int() accepts), else None."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
+def _sid(form: Mapping[str, str], name: str) -> str:
+    value = _required(form, name)
+    if not _SID.fullmatch(value):
+        raise InvalidWebhook(f"{name} must be a Twilio SID (letters and digits)")
+    return value
+
+
+def _no_surrogates(value: str, name: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InvalidWebhook(f"{name} holds an unpaired surrogate") from err
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingCall:
     """POST /twilio/voice: a call has reached the hotline."""
@@ -213,7 +263,7 @@ class IncomingCall:
     @classmethod
     def from_form(cls, form: Mapping[str, str], received_at: datetime) -> IncomingCall:
         """Validate Twilio's form fields."""
-        return cls(_required(form, "CallSid"), form.get("From") or None, received_at)
+        return cls(_sid(form, "CallSid"), form.get("From") or None, received_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,19 +280,19 @@ class TranscriptEvent:
     @classmethod
     def from_form(cls, form: Mapping[str, str], received_at: datetime) -> TranscriptEvent:
         """Validate the event; `TranscriptionData` is a JSON string holding the transcript."""
-        try:
-            sequence = int(form.get("SequenceId") or "0")
-        except ValueError as err:
-            raise InvalidWebhook("SequenceId must be a whole number") from err
+        sequence = ascii_int(form.get("SequenceId") or "0")
+        if sequence is None:
+            raise InvalidWebhook("SequenceId must be a whole number")
         text = ""
         raw = form.get("TranscriptionData")
         if raw:
-            try:
+            try:  # json has no depth limit of its own: deep nesting was a RecursionError (issue 14, #9)
                 data = json.loads(raw)
-            except ValueError as err:
-                raise InvalidWebhook("TranscriptionData is not JSON") from err
+            except (ValueError, RecursionError) as err:
+                raise InvalidWebhook("TranscriptionData is not JSON (or nests too deep)") from err
             text = str(data.get("transcript", "")).strip() if isinstance(data, dict) else ""
-        return cls(_required(form, "CallSid"), sequence, text, (form.get("Final") or "").lower() == "true",
+            text = _no_surrogates(text, "TranscriptionData")
+        return cls(_sid(form, "CallSid"), sequence, text, (form.get("Final") or "").lower() == "true",
                    form.get("TranscriptionEvent") or "", received_at)
 
 
@@ -260,10 +310,9 @@ class RecordingStatus:
     @classmethod
     def from_form(cls, form: Mapping[str, str], received_at: datetime) -> RecordingStatus:
         """Validate the callback."""
-        duration = form.get("RecordingDuration")
-        return cls(_required(form, "CallSid"), _required(form, "RecordingSid"), _required(form, "RecordingUrl"),
-                   _required(form, "RecordingStatus"), int(duration) if duration and duration.isdigit() else None,
-                   received_at)
+        duration = ascii_int(form.get("RecordingDuration") or "")
+        return cls(_sid(form, "CallSid"), _sid(form, "RecordingSid"), _required(form, "RecordingUrl"),
+                   _required(form, "RecordingStatus"), duration, received_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +327,8 @@ class InboundMessage:
     @classmethod
     def from_form(cls, form: Mapping[str, str], received_at: datetime) -> InboundMessage:
         """Validate the message; an empty body is allowed (a media-only message still is a report)."""
-        return cls(_required(form, "MessageSid"), _required(form, "From"), (form.get("Body") or "").strip(),
-                   received_at)
+        return cls(_sid(form, "MessageSid"), _required(form, "From"),
+                   _no_surrogates((form.get("Body") or "").strip(), "Body"), received_at)
 
 
 CATEGORIES: Final = ("medical", "testing", "vaccination", "quarantine", "food_supply", "social_support",
@@ -324,15 +373,22 @@ class TicketPatch:
             raise InvalidTicket(f"unknown category {category!r}")
         follow = _optional_str(data, "follow_up_at")
         try:
+            if follow and not follow.isascii():
+                raise ValueError("non-ASCII digits")
             follow_at = datetime.fromisoformat(follow) if follow else None
         except ValueError as err:
             raise InvalidTicket("'follow_up_at' must be an ISO 8601 date-time") from err
         if follow_at is not None and follow_at.tzinfo is None:
             raise InvalidTicket("'follow_up_at' must include a time zone, e.g. +07:00")
+        if follow_at is not None and not in_date_range(follow_at):
+            raise InvalidTicket(f"'follow_up_at' must be between the years {MIN_YEAR} and {MAX_YEAR}")
+        merged_into = _optional_str(data, "merged_into") or None
+        if merged_into is not None and not is_ticket_id(merged_into):
+            raise InvalidTicket("'merged_into' is not a ticket id")
         return cls(version=_optional_str(data, "version"), status=Status(status) if status else None,
                    assignee=_optional_str(data, "assignee"), category=category,
                    note=_optional_str(data, "note", max_len=MAX_TEXT), follow_up_at=follow_at,
-                   merged_into=_optional_str(data, "merged_into") or None)
+                   merged_into=merged_into)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from classifier.text import normalise
 from intake import queries
 from intake.errors import IntakeError, TicketConflict, TicketNotFound
-from intake.records import Status, Ticket
+from intake.records import Status, Ticket, is_ticket_id
 
 
 class StoreUnavailable(IntakeError):
@@ -71,6 +71,8 @@ class TicketStore:
 
     async def get(self, ticket_id: str) -> tuple[Ticket, Version]:
         """The ticket and the version to pass back to `save`."""
+        if not is_ticket_id(ticket_id):  # never an Elasticsearch URL path of "..", ".", or 8,000 characters
+            raise TicketNotFound("no such ticket")
         try:
             resp = await self._es.get(index=self._alias, id=ticket_id)
         except NotFoundError as err:

@@ -6,7 +6,8 @@ point at a local server with recorded responses, and so the recording download c
 from __future__ import annotations
 
 import logging
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,29 +25,56 @@ class TwilioApiError(IntakeError):
     code = "twilio_api_error"
 
 
+class Fetched(Protocol):
+    """A fetched response (hotline.fetch.Fetched)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
+class Fetch(Protocol):
+    """The guarded fetcher for URLs that came from outside (hotline.fetch.GuardedFetcher, passed in by the
+    composition root). Raises ValueError when the URL is refused, OSError when the fetch fails."""
+
+    async def __call__(self, url: str, *, params: Mapping[str, str] | None = None,
+                       headers: Mapping[str, str] | None = None, max_bytes: int | None = None) -> Fetched: ...
+
+
 class TwilioApi:
     """Authenticated calls to Twilio's REST API at `api_base`."""
 
     def __init__(self, session: aiohttp.ClientSession, *, api_base: str, account_sid: str, auth_token: str,
-                 from_number: str) -> None:
+                 from_number: str, fetch: Fetch) -> None:
         self._session = session
+        self._fetch = fetch
         self._base = api_base.rstrip("/")
         self._account_sid = account_sid
         self._auth = {"Authorization": aiohttp.encode_basic_auth(account_sid, auth_token)}
         self._from = from_number
 
     async def download_recording(self, url: str) -> bytes:
-        """The recording as WAV; only from the configured API host, never from an arbitrary URL."""
-        if urlsplit(url).netloc != urlsplit(self._base).netloc:
+        """The recording as WAV; only from the configured API host with its scheme, never from an arbitrary URL.
+
+        The URL comes in a webhook; the credentials go with the request, so plain http (or another host)
+        would hand them out (issue 14, #12). The guarded fetcher also refuses http unless the host is listed
+        in FETCH_HTTP_HOSTS, and drops the credentials on a redirect to another host.
+        """
+        wanted, given = urlsplit(self._base), urlsplit(url)
+        if (given.scheme, given.netloc) != (wanted.scheme, wanted.netloc) or given.scheme not in ("https", "http"):
             raise TwilioApiError(f"refusing to download a recording from outside {self._base}")
         wav = url if url.endswith(".wav") else f"{url}.wav"
         try:
-            async with self._session.get(wav, headers=self._auth, timeout=TIMEOUT) as resp:
-                if resp.status != 200:
-                    raise TwilioApiError(f"recording download answered {resp.status}")
-                return await resp.read()
-        except aiohttp.ClientError as err:
-            raise TwilioApiError(f"recording download failed: {type(err).__name__}") from err
+            fetched = await self._fetch(wav, headers=self._auth)
+        except ValueError as err:
+            raise TwilioApiError(f"refusing to download the recording: {err}") from err
+        except OSError as err:
+            raise TwilioApiError(f"recording download failed: {err}") from err
+        if fetched.status != 200:
+            raise TwilioApiError(f"recording download answered {fetched.status}")
+        return fetched.body
 
     async def send_sms(self, to: str, body: str) -> str:
         """Send an SMS from the hotline's number; returns the message SID."""

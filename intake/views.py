@@ -17,11 +17,12 @@ from twilio.twiml.voice_response import Start, VoiceResponse
 
 from classifier.text import normalise
 from intake import keys
-from intake.errors import InvalidTicket
-from intake.journal import TicketRef
+from intake.errors import InvalidTicket, TicketNotFound
+from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search
 from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
-                            Status, TicketPatch, TranscriptEvent, ticket_number, utcnow)
+                            Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range, is_ticket_id,
+                            ticket_number, utcnow)
 from intake.service import SMS_JOIN_WINDOW, call_ticket_id, open_ticket_of_sender, sms_ticket_id
 from intake.store import StoreUnavailable
 
@@ -36,14 +37,14 @@ CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 
 
 async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any], *,
-                   ticket: TicketRef | None = None) -> dict[str, Any]:
-    """Write durably, wake the worker, and return the stored payload (the first one, for a duplicate)."""
+                   ticket: TicketRef | None = None) -> JournalEntry:
+    """Write durably, wake the worker, and return the stored entry (the first one, for a duplicate)."""
     appended = await request.app[keys.JOURNAL_WRITER].append(kind, key, payload, utcnow(), ticket=ticket)
     if appended.created:
         request.app[keys.WORKER].notify()
     else:
         log.info("duplicate delivery %s ignored", key.split(":", 1)[0])
-    return appended.entry.payload
+    return appended.entry
 
 
 async def _form(request: web.Request) -> dict[str, str]:
@@ -137,7 +138,10 @@ async def post_sms(request: web.Request) -> web.Response:
                              "received_at": message.received_at.isoformat()},
                             ticket=TicketRef(message.sender, ticket_id, number))
     reply = MessagingResponse()
-    reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. Mã phiếu: {stored['number']}. "
+    # A repeat of a delivery already moved to Elasticsearch has an emptied payload: its number stays in the
+    # journal's own column (it was a KeyError and a 500 to Twilio's retries, issue 14, #8).
+    reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. "
+                  f"Mã phiếu: {stored.payload.get('number') or stored.ticket_number or number}. "
                   "Nếu nguy hiểm đến tính mạng, xin gọi 115.")
     return _twiml(str(reply))
 
@@ -158,9 +162,13 @@ def _date_param(request: web.Request, name: str) -> datetime | None:
     if not raw:
         return None
     try:
+        if not raw.isascii():
+            raise ValueError("non-ASCII digits")
         value = datetime.fromisoformat(raw)
     except ValueError as err:
         raise InvalidTicket(f"'{name}' must be an ISO 8601 date or date-time") from err
+    if not in_date_range(value):
+        raise InvalidTicket(f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
     return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=7)))
 
 
@@ -168,9 +176,17 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise InvalidTicket(f"'{name}' must be a whole number from {low} to {high}")
     return int(raw)
+
+
+def _ticket_id(request: web.Request) -> str:
+    """The path's ticket id, or 404 before any Elasticsearch call ("..", 8,000 characters: issue 14, #9)."""
+    ticket_id = request.match_info["ticket_id"]
+    if not is_ticket_id(ticket_id):
+        raise TicketNotFound("no such ticket")
+    return ticket_id
 
 
 def _show_caller(request: web.Request) -> bool:
@@ -217,7 +233,7 @@ async def post_tickets(request: web.Request) -> web.Response:
 @routes.get("/api/tickets/{ticket_id}")
 async def get_ticket(request: web.Request) -> web.Response:
     """Roles: operator, leader, admin. One ticket with its version (for PATCH)."""
-    ticket, version = await request.app[keys.STORE].get(request.match_info["ticket_id"])
+    ticket, version = await request.app[keys.STORE].get(_ticket_id(request))
     return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)},
                              headers={"ETag": f'"{version}"'})
 
@@ -225,7 +241,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 @routes.get("/api/tickets/{ticket_id}/recording")
 async def get_ticket_recording(request: web.Request) -> web.Response:
     """Roles: operator, admin. The call's recording, fetched from Twilio with the account's credentials."""
-    ticket, _ = await request.app[keys.STORE].get(request.match_info["ticket_id"])
+    ticket, _ = await request.app[keys.STORE].get(_ticket_id(request))
     messaging = request.app[keys.SERVICE].messaging
     if not ticket.recording_url or messaging is None:
         raise web.HTTPNotFound(text="this ticket has no recording")
@@ -242,7 +258,7 @@ async def patch_ticket(request: web.Request) -> web.Response:
         raise InvalidTicket("body must be JSON") from err
     patch = TicketPatch.from_json(body)
     service = request.app[keys.SERVICE]
-    ticket = await service.update(request.match_info["ticket_id"], patch, actor=request[keys.ACTOR])
+    ticket = await service.update(_ticket_id(request), patch, actor=request[keys.ACTOR])
     _, version = await request.app[keys.STORE].get(ticket.id)
     log.info("ticket %s updated by %s", ticket.id, request[keys.ACTOR])
     return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)})

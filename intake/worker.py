@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from classifier.text import redact
 from intake.errors import TicketConflict
 from intake.journal import Journal, JournalEntry
 from intake.store import StoreUnavailable
@@ -13,6 +14,21 @@ from intake.store import StoreUnavailable
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S: Final = 30.0
+
+
+def _from_elasticsearch(err: BaseException) -> bool:
+    return type(err).__module__.startswith(("elasticsearch", "elastic_transport"))
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for the journal and the log: the error's kind and, for Elasticsearch, its status and type only.
+
+    An Elasticsearch refusal's message quotes the document ("Preview of field's value"); other messages pass
+    through `redact`, so phone and ID numbers in them are not kept either.
+    """
+    if _from_elasticsearch(err):
+        return f"{type(err).__name__}({getattr(err, 'status_code', None)}, {getattr(err, 'message', None)})"
+    return f"{type(err).__name__}: {redact(str(err))}"[:500]
 
 
 class JournalWorker:
@@ -43,9 +59,13 @@ class JournalWorker:
                     except (StoreUnavailable, TicketConflict):
                         raise
                     except Exception as err:  # a bad entry must not block the ones behind it
-                        parked = await asyncio.to_thread(self._journal.mark_failed, entry.id, repr(err))
-                        log.exception("journal entry %s (%s) failed%s", entry.id, entry.kind,
-                                      "; parked after too many attempts" if parked else "; will retry")
+                        error = describe_error(err)
+                        parked = await asyncio.to_thread(self._journal.mark_failed, entry.id, error)
+                        # An Elasticsearch refusal quotes the document (caller, text): its kind is logged,
+                        # never its message or a traceback ending in it (issue 14, #10).
+                        log.error("journal entry %s (%s) failed%s: %s", entry.id, entry.kind,
+                                  "; parked after too many attempts" if parked else "; will retry", error,
+                                  exc_info=None if _from_elasticsearch(err) else err)
                         continue
                     done.append(entry.id)
             finally:

@@ -1,6 +1,7 @@
 """Typed records of claims (groups of near-duplicate mentions), their review, and the known-claims registry."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
@@ -10,12 +11,21 @@ from typing import Any, Final
 import numpy as np
 
 from social_monitor.errors import InvalidClaim
-from social_monitor.records import Flag
+from social_monitor.records import MAX_YEAR, MIN_YEAR, Flag
 from social_monitor.similarity import Signature
 
 MAX_TEXT: Final = 10_000
 HOURS_KEPT: Final = 48
 """Hourly mention counts kept on a claim: enough for "last 24 h" against "the 24 h before"."""
+
+
+CLAIM_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+"""What a claim id can look like; anything else is no claim's, and never reaches an Elasticsearch URL path."""
+
+
+def is_claim_id(value: str) -> bool:
+    """Whether `value` can be a claim id ("..", "." or 8,000 characters cannot: issue 14, #9)."""
+    return CLAIM_ID.fullmatch(value) is not None
 
 
 class ReviewState(StrEnum):
@@ -261,9 +271,13 @@ class KnownClaim:
             raise InvalidClaim("'text' and 'verdict' are required")
         raw_date = _optional_str(data, "date", max_len=10)
         try:
+            if raw_date and not raw_date.isascii():
+                raise ValueError("non-ASCII digits")
             reviewed_on = date.fromisoformat(raw_date) if raw_date else now.date()
         except ValueError as err:
             raise InvalidClaim("'date' must be YYYY-MM-DD") from err
+        if not MIN_YEAR <= reviewed_on.year <= MAX_YEAR:
+            raise InvalidClaim(f"'date' must be between the years {MIN_YEAR} and {MAX_YEAR}")
         correction_url = _url(data, "correction_url")
         if verdict in FLAGGING_VERDICTS and not correction_url:
             raise InvalidClaim("a false or misleading claim needs 'correction_url' (the official correction)")

@@ -18,6 +18,7 @@ from typing import Any, Final, TextIO
 import click
 
 from social_monitor.errors import InvalidPost
+from social_monitor.journal import PostJournal
 from social_monitor.records import RawPost
 from social_monitor.service import IngestReport, SocialService
 
@@ -73,6 +74,22 @@ async def import_file(service: SocialService, path: Path, source: str, on_error:
 
 def _add(a: IngestReport, b: IngestReport) -> IngestReport:
     return IngestReport(*(x + y for x, y in zip(a.as_json().values(), b.as_json().values())))
+
+
+@click.command("posts")
+@click.option("--retry", is_flag=True, help="Queue parked posts again (after fixing what made them fail).")
+@click.pass_obj
+def journal_posts(runtime: Any, retry: bool) -> None:
+    """The social monitor's post journal: pending, done and parked posts, and why the last ones were parked."""
+    journal = PostJournal(runtime.social_journal_path)
+    try:
+        if retry:
+            click.echo(f"requeued {journal.retry_dead()} posts")
+            return
+        click.echo(json.dumps({**journal.counts(), "parked_posts": [p.as_json() for p in journal.parked()]},
+                              ensure_ascii=False))
+    finally:
+        journal.close()
 
 
 def make_import_group(open_service: OpenService) -> click.Group:

@@ -10,19 +10,18 @@ import asyncio
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Final, Protocol
 
-import aiohttp
 import feedparser
 
+from classifier.text import mask_pii
 from social_monitor.errors import SourceFailed
-from social_monitor.records import TICKET_SOURCE, Attachment, RawPost, parse_time
+from social_monitor.records import TICKET_SOURCE, Attachment, RawPost, clamp_count, parse_time
 from social_monitor.store import SocialStore
 
-TIMEOUT: Final = aiohttp.ClientTimeout(total=30)
 MAX_PAGES: Final = 10
 """Graph API pages read per run: a page that has been quiet for a week must not be read to its beginning."""
 GRAPH_FIELDS: Final = ("id,message,created_time,permalink_url,from,shares,"
@@ -51,12 +50,44 @@ class Collector(Protocol):
         ...
 
 
-async def _get(session: aiohttp.ClientSession, url: str, params: dict[str, str] | None = None) -> tuple[int, bytes]:
+class Fetched(Protocol):
+    """A fetched response (hotline.fetch.Fetched)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+
+class Fetch(Protocol):
+    """The guarded fetcher every outside URL goes through (hotline.fetch.GuardedFetcher, passed in by the
+    composition root): https only, no private addresses, time and size limits. Raises ValueError when the
+    URL is refused, OSError when the fetch fails; messages never carry the URL's query (tokens)."""
+
+    async def __call__(self, url: str, *, params: Mapping[str, str] | None = None,
+                       headers: Mapping[str, str] | None = None, max_bytes: int | None = None) -> Fetched: ...
+
+
+_SECRET_PARAM: Final = re.compile(r"((?:access_)?token|api_key|key|secret|password|sig(?:nature)?)=[^&\s'\"]+",
+                                  re.IGNORECASE)
+
+
+def scrub_secrets(text: str) -> str:
+    """Blank the values of token-like URL parameters in a message (access_token=... reached GET /api/sources
+    and the log, issue 14, #6)."""
+    return _SECRET_PARAM.sub(r"\1=***", text)
+
+
+async def _get(fetch: Fetch, url: str, params: dict[str, str] | None = None) -> tuple[int, bytes]:
     try:
-        async with session.get(url, params=params, timeout=TIMEOUT) as resp:
-            return resp.status, await resp.read()
-    except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-        raise SourceFailed(f"cannot reach {url}: {type(err).__name__} {err}".strip()) from err
+        fetched = await fetch(url, params=params)
+    except (OSError, ValueError) as err:
+        raise SourceFailed(scrub_secrets(f"cannot read {url}: {err}")) from err
+    return fetched.status, fetched.body
 
 
 def _plain(markup: str) -> str:
@@ -72,13 +103,13 @@ class RssCollector:
 
     kind = "rss"
 
-    def __init__(self, name: str, url: str, session: aiohttp.ClientSession, *, interval_s: float) -> None:
+    def __init__(self, name: str, url: str, fetch: Fetch, *, interval_s: float) -> None:
         self.name, self.url, self.interval_s = name, url, interval_s
-        self._session = session
+        self._fetch = fetch
 
     async def collect(self, cursor: str | None) -> Batch:
         """Read the feed; entries published before the cursor are skipped (ties are dropped by the journal)."""
-        status, body = await _get(self._session, self.url)
+        status, body = await _get(self._fetch, self.url)
         if status >= 400:
             raise SourceFailed(f"HTTP {status} from {self.url}")
         feed = await asyncio.to_thread(feedparser.parse, body)
@@ -112,10 +143,10 @@ class FacebookCollector:
 
     kind = "facebook"
 
-    def __init__(self, name: str, node_id: str, session: aiohttp.ClientSession, *, access_token: str,
+    def __init__(self, name: str, node_id: str, fetch: Fetch, *, access_token: str,
                  graph_base: str, interval_s: float) -> None:
         self.name, self.node_id, self.interval_s = name, node_id, interval_s
-        self._session, self._token, self._base = session, access_token, graph_base.rstrip("/")
+        self._fetch, self._token, self._base = fetch, access_token, graph_base.rstrip("/")
 
     async def collect(self, cursor: str | None) -> Batch:
         """Read the feed newest first, following `paging.cursors.after`, down to the cursor."""
@@ -142,7 +173,7 @@ class FacebookCollector:
 
     async def _page(self, params: dict[str, str]) -> dict[str, Any]:
         url = f"{self._base}/{self.node_id}/feed"
-        status, body = await _get(self._session, url, params)
+        status, body = await _get(self._fetch, url, params)
         try:
             data = json.loads(body)
         except ValueError as err:
@@ -152,9 +183,10 @@ class FacebookCollector:
         if "error" in data:
             error = data["error"] if isinstance(data["error"], dict) else {}
             if error.get("code") == 190:
-                raise SourceFailed(f"Facebook access token expired or invalid (OAuthException 190): "
-                                   f"{error.get('message', '')}".strip())
-            raise SourceFailed(f"Graph API error {error.get('code')} ({error.get('type')}): {error.get('message')}")
+                raise SourceFailed(scrub_secrets(f"Facebook access token expired or invalid (OAuthException 190): "
+                                                 f"{error.get('message', '')}".strip()))
+            raise SourceFailed(scrub_secrets(f"Graph API error {error.get('code')} ({error.get('type')}): "
+                                             f"{error.get('message')}"))
         if status >= 400:
             raise SourceFailed(f"HTTP {status} from the Graph API")
         return data
@@ -171,12 +203,12 @@ class FacebookCollector:
                        author=(item.get("from") or {}).get("name"),
                        published_at=parse_time(item.get("created_time", "").replace("+0000", "+00:00"), "created_time"),
                        likes=_total(item.get("reactions")), comments=_total(item.get("comments")),
-                       shares=(item.get("shares") or {}).get("count"), attachments=media)
+                       shares=clamp_count((item.get("shares") or {}).get("count")), attachments=media)
 
 
 def _total(edge: Any) -> int | None:
     summary = edge.get("summary") if isinstance(edge, dict) else None
-    return int(summary["total_count"]) if isinstance(summary, dict) and "total_count" in summary else None
+    return clamp_count(summary["total_count"]) if isinstance(summary, dict) and "total_count" in summary else None
 
 
 class TicketCollector:
@@ -191,7 +223,8 @@ class TicketCollector:
     async def collect(self, cursor: str | None) -> Batch:
         """Tickets created after the cursor (their creation time), oldest first."""
         tickets = await self._store.misinformation_tickets(datetime.fromisoformat(cursor) if cursor else None)
-        posts = tuple(RawPost(self.name, t.id, t.text, published_at=t.created_at) for t in tickets if t.text)
+        # Comms and leaders read these copies: callers' phone and ID numbers are masked (issue 14, #7).
+        posts = tuple(RawPost(self.name, t.id, mask_pii(t.text), published_at=t.created_at) for t in tickets if t.text)
         return Batch(posts, tickets[-1].created_at.isoformat() if tickets else cursor)
 
 

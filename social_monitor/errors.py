@@ -38,6 +38,13 @@ class StoreUnavailable(SocialError):
     code = "search_unavailable"
 
 
+class DocumentRejected(SocialError):
+    """Elasticsearch refused a document for its content (mapping, size): retrying the same data cannot help,
+    so the ingest worker counts the attempt and parks the post after a few (issue 14, #4)."""
+
+    code = "document_rejected"
+
+
 class SourceFailed(SocialError):
     """A source could not be read; the message is one line for the operators' source status page."""
 

@@ -16,9 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from social_monitor.errors import InvalidPost
 from social_monitor.records import RawPost
 
-MAX_ATTEMPTS: Final = 8
+MAX_ATTEMPTS: Final = 5
+"""Failed ingests of one post before it is parked: the worker retries it on each pass, others go ahead."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -78,6 +80,21 @@ class SourceStatus:
                 "last_run_at": iso(self.last_run_at), "last_success_at": iso(self.last_success_at),
                 "last_error": self.last_error, "consecutive_failures": self.failures, "collected": self.collected,
                 "next_run_at": iso(self.next_run_at)}
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedPost:
+    """A post the worker gave up on, and why."""
+
+    key: str
+    attempts: int
+    error: str
+    received_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON form for the API and the CLI."""
+        return {"key": self.key, "attempts": self.attempts, "error": self.error,
+                "received_at": self.received_at.isoformat()}
 
 
 def _time(value: str | None) -> datetime | None:
@@ -148,16 +165,42 @@ class PostJournal:
                 for r in rows]
 
     def pending(self, limit: int = 200, after: int = 0) -> list[PendingPost]:
-        """The oldest posts not yet in Elasticsearch, in arrival order (those after entry `after`)."""
+        """The oldest posts not yet in Elasticsearch, in arrival order (those after entry `after`).
+
+        A payload that no longer parses (journaled before a validation rule existed) is parked at once with
+        its error: it would fail every time, and must not hold up the posts behind it (issue 14, #4).
+        """
         with self._lock:
             rows = self._db.execute("SELECT id, payload, received_at FROM posts WHERE state = 'pending' AND id > ? "
                                     "ORDER BY id LIMIT ?", (after, limit)).fetchall()
         out = []
         for row_id, payload, received_at in rows:
-            data = json.loads(payload)
-            out.append(PendingPost(row_id, RawPost.from_json(data, default_source=data["source"]),
-                                   datetime.fromisoformat(received_at)))
+            try:
+                data = json.loads(payload)
+                post = RawPost.from_json(data, default_source=data["source"])
+            except (ValueError, KeyError, TypeError, InvalidPost) as err:
+                self.park(row_id, f"unreadable journal entry: {err}")
+                continue
+            out.append(PendingPost(row_id, post, datetime.fromisoformat(received_at)))
         return out
+
+    def park(self, entry_id: int, error: str) -> None:
+        """Give up on a post at once (its data can never be ingested); kept, with its error, for `retry`."""
+        with self._lock:
+            self._db.execute("UPDATE posts SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
+                             (error[:500], entry_id))
+
+    def parked(self, limit: int = 20) -> list[ParkedPost]:
+        """The most recently parked posts with their errors (GET /api/sources, `hotline journal posts`)."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, attempts, last_error, received_at FROM posts WHERE state = 'dead' "
+                                    "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [ParkedPost(r[0], r[1], r[2] or "", datetime.fromisoformat(r[3])) for r in rows]
+
+    def retry_dead(self) -> int:
+        """Queue parked posts again (after fixing what made them fail)."""
+        with self._lock:
+            return self._db.execute("UPDATE posts SET state = 'pending', attempts = 0 WHERE state = 'dead'").rowcount
 
     def mark_done(self, ids: Sequence[int]) -> None:
         """Elasticsearch acknowledged these posts; keep only their keys, for duplicate detection."""

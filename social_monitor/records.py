@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
@@ -28,25 +29,57 @@ def parse_time(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc)
-    if not isinstance(value, str):
+        try:
+            parsed = datetime.fromtimestamp(value, timezone.utc)
+        except (ValueError, OverflowError, OSError) as err:
+            raise InvalidPost(f"'{name}' is not a usable Unix time") from err
+    elif not isinstance(value, str) or not value.isascii():
         raise InvalidPost(f"'{name}' must be an ISO 8601 date-time")
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as err:
-        raise InvalidPost(f"'{name}' must be an ISO 8601 date-time, got {value[:40]!r}") from err
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as err:
+            raise InvalidPost(f"'{name}' must be an ISO 8601 date-time, got {value[:40]!r}") from err
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidPost(f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
+
+
+MAX_COUNT: Final = 10**12
+"""Likes, comments or shares above this are refused: no post has them, and their sum (a claim's reach) must
+stay within Elasticsearch's long (`likes: 1e30` stopped all social ingest, issue 14, #4)."""
+MAX_ATTACHMENTS: Final = 10
+"""Attachments per post at most: each may be fetched and transcribed, which delays the posts behind it."""
+MIN_YEAR, MAX_YEAR = 2000, 2100
+"""Dates outside these years are typing errors or attacks (year 9999 overflowed date arithmetic)."""
+
+
+def clamp_count(value: Any) -> int | None:
+    """A count as a source reported it, forced into 0..MAX_COUNT; None if it is not a number."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return max(0, min(number, MAX_COUNT))
 
 
 def _count(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidPost(f"'{name}' must be a whole number >= 0")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())  # ASCII digits only: "１２" and "١٢" are not counts
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+        raise InvalidPost(f"'{name}' must be a whole number from 0 to {MAX_COUNT:,}")
     return value
+
+
+def _encodable(data: Mapping[str, Any]) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return False
+    return True
 
 
 def _text(data: Mapping[str, Any], name: str, *, max_len: int = 500) -> str | None:
@@ -109,7 +142,11 @@ class RawPost:
         text = data.get("text") or ""
         if not isinstance(text, str) or len(text) > MAX_TEXT:
             raise InvalidPost(f"'text' must be a string of at most {MAX_TEXT} characters")
+        if not _encodable(data):  # "\ud800" cannot be written to the journal or Elasticsearch (issue 14, #9)
+            raise InvalidPost("the post holds an unpaired surrogate (\\ud800-\\udfff)")
         attachments = data.get("attachments") or []
+        if isinstance(attachments, list) and len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidPost(f"'attachments' may list at most {MAX_ATTACHMENTS}")
         if not isinstance(attachments, list) or not all(
                 isinstance(a, dict) and isinstance(a.get("type"), str) and isinstance(a.get("url"), str)
                 for a in attachments):

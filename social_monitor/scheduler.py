@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
-from social_monitor.collectors import Collector
+from social_monitor.collectors import Collector, scrub_secrets
 from social_monitor.errors import SourceFailed
 from social_monitor.journal import PostJournal
 
@@ -44,7 +44,7 @@ class CollectorScheduler:
         except SourceFailed as err:
             return await self._failed(name, str(err), now)
         except Exception as err:  # a task boundary: an unexpected bug in one collector must not end its loop
-            log.exception("source %s failed unexpectedly", name)
+            log.error("source %s failed unexpectedly: %s", name, type(err).__name__)  # no message: it may hold a URL
             return await self._failed(name, f"unexpected error: {type(err).__name__}", now)
         self._failures.pop(name, None)
         if created:
@@ -55,6 +55,7 @@ class CollectorScheduler:
         return wait
 
     async def _failed(self, name: str, message: str, now: datetime) -> float:
+        message = scrub_secrets(message)  # shown in GET /api/sources and the log: never a token
         failures = self._failures[name] = self._failures.get(name, 0) + 1
         wait = min(self._collectors[name].interval_s * 2.0 ** (failures - 1), self._max_backoff_s)
         log.warning("source %s unhealthy (%d in a row), next try in %.0fs: %s", name, failures, wait, message)

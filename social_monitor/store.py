@@ -19,8 +19,8 @@ from classifier.text import normalise
 from social_monitor import queries
 from social_monitor.claim_cache import SIZE as CACHE_SIZE
 from social_monitor.claim_cache import ClaimCache
-from social_monitor.claims import Claim, KnownClaim
-from social_monitor.errors import ClaimConflict, ClaimNotFound, StoreUnavailable
+from social_monitor.claims import Claim, KnownClaim, is_claim_id
+from social_monitor.errors import ClaimConflict, ClaimNotFound, DocumentRejected, StoreUnavailable
 from social_monitor.records import Post
 from social_monitor.similarity import NUM_PERM
 
@@ -109,6 +109,8 @@ class SocialStore:
 
     async def get_claim(self, claim_id: str) -> tuple[Claim, Version]:
         """The claim and the version to pass back to `save_claim`."""
+        if not is_claim_id(claim_id):
+            raise ClaimNotFound("no such claim")
         try:
             async with _reachable():
                 resp = await self._es.get(index=self.claims, id=claim_id)
@@ -201,7 +203,13 @@ class SocialStore:
                 self._cache.forget(result["_id"])
                 (conflicts if result.get("status") == 409 else other).append(result)
         if other:
-            raise StoreUnavailable(f"claims not written: {other[0].get('error')}")
+            first = other[0]
+            reason = (first.get("error") or {}).get("type") if isinstance(first.get("error"), dict) else None
+            # A refusal of the content (4xx) is the data's fault; only overload or an outage is worth waiting for.
+            if 400 <= int(first.get("status") or 500) < 500 and first.get("status") != 429:
+                raise DocumentRejected(f"claim {first.get('_id')} refused by Elasticsearch ({first.get('status')} "
+                                       f"{reason or 'error'})")
+            raise StoreUnavailable(f"claims not written: {first.get('status')} {reason or 'error'}")
         return [f["_id"] for f in conflicts]
 
     async def search_claims(self, body: dict[str, Any]) -> tuple[list[tuple[Claim, Version]], int]:

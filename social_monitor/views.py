@@ -39,7 +39,7 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise InvalidClaim(f"'{name}' must be a whole number from {low} to {high}")
     return int(raw)
 
@@ -82,6 +82,8 @@ async def get_posts(request: web.Request) -> web.Response:
     """
     raw_score = request.query.get("min_score")
     try:
+        if raw_score is not None and not raw_score.isascii():
+            raise ValueError("non-ASCII digits")
         min_score = float(raw_score) if raw_score is not None else None
     except ValueError as err:
         raise InvalidClaim("'min_score' must be a number from 0 to 1") from err
@@ -180,5 +182,7 @@ async def get_claimreview(request: web.Request) -> web.Response:
 async def get_sources(request: web.Request) -> web.Response:
     """Roles: comms, admin. Each source's health, cursor and last error, and the ingest backlog."""
     journal = request.app[keys.JOURNAL]
-    statuses, counts = await asyncio.gather(asyncio.to_thread(journal.statuses), asyncio.to_thread(journal.counts))
-    return web.json_response({"sources": [s.as_json() for s in statuses], "posts": counts})
+    statuses, counts, parked = await asyncio.gather(asyncio.to_thread(journal.statuses),
+                                                    asyncio.to_thread(journal.counts), asyncio.to_thread(journal.parked))
+    return web.json_response({"sources": [s.as_json() for s in statuses], "posts": counts,
+                              "parked": [p.as_json() for p in parked]})

@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Final
+from typing import Any, Final
 
+from classifier.text import redact
 from social_monitor.errors import ClaimConflict, StoreUnavailable
 from social_monitor.journal import PendingPost, PostJournal
 from social_monitor.service import IngestReport, PreparedBatch, SocialService
@@ -16,6 +17,24 @@ BATCH: Final = 1000
 """Posts per ingest batch at most: every batch reads its candidate claims and refreshes once, so a backlog
 drains much faster in big batches (bench/ingest.py); a quiet stream still goes through post by post."""
 MAX_BACKOFF_S: Final = 30.0
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for the journal and the log: the error's kind and, for Elasticsearch, its status and type.
+
+    Never the message of an Elasticsearch refusal: it quotes the document ("Preview of field's value"), and
+    posts may hold phone numbers (issue 14, #10). Other messages pass through `redact`.
+    """
+    status, kind = getattr(err, "status_code", None), getattr(err, "message", None)
+    if isinstance(status, int):
+        return f"{type(err).__name__}({status}, {kind})"
+    if type(err).__name__ == "BulkIndexError":
+        items = getattr(err, "errors", None) or [{}]
+        first: Any = next(iter(items[0].values()), {}) if isinstance(items[0], dict) else {}
+        error = first.get("error") if isinstance(first, dict) else None
+        return f"BulkIndexError({first.get('status') if isinstance(first, dict) else None}, " \
+               f"{error.get('type') if isinstance(error, dict) else None})"
+    return f"{type(err).__name__}: {redact(str(err))}"[:500]
 
 
 class IngestWorker:
@@ -74,8 +93,8 @@ class IngestWorker:
                 await self._service.commit(prepared)
             except (StoreUnavailable, ClaimConflict):
                 raise
-            except Exception:  # isolate the post that breaks the batch, so the others go through
-                log.exception("batch of %d posts failed; retrying one by one", len(batch))
+            except Exception as err:  # isolate the post that breaks the batch, so the others go through
+                log.warning("batch of %d posts failed (%s); retrying one by one", len(batch), describe_error(err))
             else:
                 await asyncio.to_thread(self._journal.mark_done, [p.id for p in batch])
                 return
@@ -87,9 +106,10 @@ class IngestWorker:
                 await self._service.ingest([pending.post])
             except (StoreUnavailable, ClaimConflict):
                 raise
-            except Exception as err:
-                parked = await asyncio.to_thread(self._journal.mark_failed, pending.id, repr(err))
-                log.warning("post %s failed%s", pending.post.key, "; parked" if parked else "; will retry")
+            except Exception as err:  # the post's own data: counted, parked after MAX_ATTEMPTS, others go on
+                error = describe_error(err)
+                parked = await asyncio.to_thread(self._journal.mark_failed, pending.id, error)
+                log.warning("post %s failed%s: %s", pending.post.key, "; parked" if parked else "; will retry", error)
                 continue
             await asyncio.to_thread(self._journal.mark_done, [pending.id])
 

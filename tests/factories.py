@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 from twilio.request_validator import RequestValidator
 
 from hotline.access import parse_api_keys
+from hotline.fetch import FetchPolicy
 from hotline.settings import Settings
 
 TWILIO_TOKEN: Final = "test-auth-token-0123456789abcdef"
@@ -16,6 +17,11 @@ TWILIO_SID: Final = "AC" + "0" * 32
 PUBLIC_URL: Final = "https://1022.example.gov.vn"
 KEYS: Final = {"operator": "op-key-0123456789abcdef", "leader": "lead-key-0123456789abcdef",
                "comms": "comms-key-0123456789abcdef", "admin": "admin-key-0123456789abcdef"}
+
+
+LOCAL_FETCH: Final = FetchPolicy(http_hosts=frozenset({"127.0.0.1"}), private_hosts=("127.0.0.1",))
+"""Fetch policy of tests whose fake third-party servers run on 127.0.0.1 (the default refuses loopback)."""
+LOCAL_FETCH_SETTINGS: Final = {"fetch_http_hosts": ("127.0.0.1",), "fetch_private_hosts": ("127.0.0.1",)}
 
 
 def make_settings(base: Settings, data_dir: Path, **overrides: Any) -> Settings:

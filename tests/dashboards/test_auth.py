@@ -171,7 +171,7 @@ async def test_deactivated_users_cannot_sign_in_and_admins_cannot_lock_themselve
                                   allow_redirects=False)
 
     assert (await sign_in(client, "hoa")).status == 401
-    assert "error=" in self_lock.headers["Location"]
+    assert self_lock.status == 400 and "không thể tự khóa" in await self_lock.text()
     assert (await client.app[dashboard_keys.USERS].get("minh")).active
 
 
@@ -182,3 +182,93 @@ async def test_sign_out_ends_the_session(client: TestClient) -> None:
 
     assert out.status == 303
     assert (await client.get("/admin/users", headers=cookie, allow_redirects=False)).status == 303
+
+
+async def _login_form(client: TestClient) -> tuple[str, dict[str, str]]:
+    page = await client.get("/login")
+    token = re.search(r'name="login_csrf" value="([^"]+)"', await page.text())
+    assert token is not None
+    return token[1], {"Cookie": f"{dashboard_keys.LOGIN_CSRF_COOKIE}={_cookie(page, dashboard_keys.LOGIN_CSRF_COOKIE)}"}
+
+
+async def test_forty_parallel_wrong_passwords_get_at_most_five_checked_and_the_right_one_no_way_in(
+        client: TestClient) -> None:
+    """Issue 14, #1: the limit was checked before, and failures counted after, the password check."""
+    import asyncio
+    token, cookie = await _login_form(client)
+
+    async def attempt(password: str) -> int:
+        resp = await client.post("/login", data={"username": "lan", "password": password, "login_csrf": token},
+                                 headers=cookie, allow_redirects=False)
+        return resp.status
+    statuses = await asyncio.gather(*(attempt(f"sai-mat-khau-{n}") for n in range(40)), attempt(PASSWORD))
+
+    assert statuses[:40].count(401) <= 5
+    assert statuses.count(401) + statuses.count(429) + statuses.count(303) == 41
+    assert statuses[:40].count(429) >= 35
+    assert statuses[40] == 429  # the right password, queued behind the guesses, is refused unchecked
+
+
+async def test_a_burst_of_sign_ins_does_not_stall_other_requests(client: TestClient) -> None:
+    """Issue 14, #2: argon2 on the event loop stalled /healthz (and the webhooks) for seconds."""
+    import asyncio
+    import time
+    token, cookie = await _login_form(client)
+
+    async def attempt(n: int) -> None:
+        await client.post("/login", data={"username": f"khach{n}", "password": "sai-mat-khau-roi", "login_csrf": token},
+                          headers=cookie, allow_redirects=False)
+
+    async def health() -> float:
+        await asyncio.sleep(0.05)  # once the burst is under way
+        started = time.perf_counter()
+        assert (await client.get("/healthz")).status == 200
+        return time.perf_counter() - started
+    *_, elapsed = await asyncio.gather(*(attempt(n) for n in range(25)), health())
+
+    assert elapsed < 0.5
+
+
+async def test_forwarded_addresses_count_only_from_trusted_proxies(aiohttp_client: Any, settings: Settings, es: Any,
+                                                                   unique_prefix: str, tmp_path: Path) -> None:
+    """Issue 14, #13: behind a reverse proxy, 30 misses of one client locked everyone."""
+    app_settings = make_settings(settings, tmp_path, index_prefix=unique_prefix, trusted_proxies=("127.0.0.1",))
+    client = await aiohttp_client(create_app(app_settings))
+    token, cookie = await _login_form(client)
+    per_address = client.app[dashboard_keys.SIGN_IN_THROTTLE].policy.per_address
+
+    async def attempt(name: str, forwarded: str) -> int:
+        resp = await client.post("/login", data={"username": name, "password": "sai-mat-khau-roi", "login_csrf": token},
+                                 headers={**cookie, "X-Forwarded-For": forwarded}, allow_redirects=False)
+        return resp.status
+    for n in range(per_address):
+        assert await attempt(f"khach{n}", "203.0.113.7") == 401
+
+    assert await attempt("khach-x", "203.0.113.7") == 429
+    assert await attempt("khach-x", "198.51.100.2") == 401  # another client behind the same proxy
+    # A client cannot pick its own address by writing one in front: the proxy's view (rightmost) counts.
+    assert await attempt("khach-y", "198.51.100.9, 203.0.113.7") == 429
+
+
+async def test_user_names_outside_the_alphabet_are_refused_without_reaching_elasticsearch(
+        client: TestClient) -> None:
+    """Issue 14, #9: '..' as a user name went into an Elasticsearch URL path (500)."""
+    for name in ("..", ".", "a/../../_cluster", "x" * 8000):
+        assert (await sign_in(client, name)).status == 401
+
+
+async def test_the_users_page_shows_only_fixed_messages_never_text_from_the_url(client: TestClient) -> None:
+    """Issue 14, #14: `?message=...` was shown as a system message (a phishing aid)."""
+    admin, csrf = await session_headers(client, "minh")
+    phishing = "Hệ thống bảo trì: nhập mật khẩu tại http://evil.example"
+
+    forged = await client.get("/admin/users", params={"message": phishing, "error": phishing}, headers=admin)
+    forged_user = await client.get("/admin/users", params={"message": "added", "user": "khong-co-ai"}, headers=admin)
+    added = await client.post("/admin/users", data={"csrf_token": csrf, "username": "tuan", "role": "comms",
+                                                    "password": PASSWORD}, headers=admin, allow_redirects=False)
+    shown = await client.get(added.headers["Location"], headers=admin)
+
+    assert phishing not in await forged.text() and "evil.example" not in await forged.text()
+    assert "khong-co-ai" not in await forged_user.text()
+    assert added.headers["Location"] == "/admin/users?message=added&user=tuan"
+    assert "Đã thêm người dùng tuan." in await shown.text()

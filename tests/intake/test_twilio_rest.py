@@ -14,7 +14,7 @@ from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.twilio_api import TwilioApiError
-from tests.factories import TWILIO_SID, auth, make_call, make_settings, make_transcript, post_signed
+from tests.factories import LOCAL_FETCH_SETTINGS, TWILIO_SID, auth, make_call, make_settings, make_transcript, post_signed
 from tests.intake.test_speech import make_tiny_whisper
 from tests.intake.test_webhooks import wait_for
 
@@ -75,7 +75,8 @@ async def twilio(wav: bytes) -> Any:
 async def _client(aiohttp_client: Any, settings: Settings, tmp_path: Path, prefix: str, api_base: str,
                   **overrides: Any) -> TestClient:
     return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=prefix,
-                                                         twilio_api_base=api_base, **overrides)))
+                                                         twilio_api_base=api_base,
+                                                         **{**LOCAL_FETCH_SETTINGS, **overrides})))
 
 
 async def test_completed_recording_is_downloaded_with_credentials_and_transcribed(

@@ -12,6 +12,7 @@ import re
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,21 @@ from tests.factories import auth, make_settings, twilio_signature
 
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"/")
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
-text = st.text(alphabet=st.sampled_from(VIETNAMESE + "0123456789 ,.-_/:?&=%\"'{}[]<>\\\n\t\x00é́"), max_size=60)
+# Full-width and Arabic-Indic digits: int() and fromisoformat() accept some of them (issue 14, #15).
+ODD_DIGITS = "０１２９١٢٣"
+text = st.text(alphabet=st.sampled_from(VIETNAMESE + "0123456789 ,.-_/:?&=%\"'{}[]<>\\\n\t\x00é́" + ODD_DIGITS),
+               max_size=60)
+# The inputs of the audit's row 9 (issue 14): dot segments and oversized ids, dates at the ends of the calendar,
+# numbers too big for Elasticsearch, numbers in other scripts.
+hostile_id = st.sampled_from([".", "..", "%2e%2e", "x" * 600, "y" * 8000, "a/b", "_search", "-1", "１２"])
+hostile_value = st.sampled_from(["9999-12-31", "0001-01-01", "9999-12-31T23:59:59+07:00", "２０２１-08-01",
+                                 "١٢", "１２", "-1", "1e30", "99999999999999999999999", "NaN", "..", "z" * 9000])
+hostile_json = st.sampled_from([{"likes": 10**30}, {"likes": 1e30}, {"id": "p", "text": "t", "likes": 10**30},
+                                [{"id": "p", "text": "t\ud800"}], {"text": "t\ud800"}, {"date": "9999-12-31"},
+                                {"follow_up_at": "9999-12-31T00:00:00+07:00"}, {"merged_into": ".."},
+                                [{"id": "p", "text": "t", "published_at": "0001-01-01"}],
+                                [{"id": "p", "text": "t", "attachments": [{"type": "audio", "url": "http://127.0.0.1:9200/"}]}]])
+deep_json = st.integers(min_value=33, max_value=5000).map(lambda n: "[" * n + "]" * n)
 json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text,
                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
                           max_leaves=12)
@@ -38,17 +53,24 @@ known_keys = st.sampled_from(["text", "status", "category", "assignee", "note", 
                               "urgency", "channel", "CallSid", "MessageSid", "From", "Body", "SequenceId",
                               "TranscriptionData", "Final", "RecordingSid", "RecordingUrl", "RecordingStatus",
                               "username", "password", "role", "verdict", "state", "url", "source"])
-field_dict = st.dictionaries(known_keys | text, text | st.integers().map(str), max_size=8)
+field_dict = st.dictionaries(known_keys | text, text | st.integers().map(str) | hostile_value, max_size=8)
+deep_transcription = deep_json.map(lambda nested: {"CallSid": "CA" + "1" * 32, "SequenceId": "1", "Final": "true",
+                                                   "TranscriptionData": '{"transcript": ' + nested + "}"})
+
+
+def _segment(value: str) -> str:
+    """A path segment: percent-encoded, except "%2e%2e", sent as is (servers must not resolve it as "..")."""
+    return value if value == "%2e%2e" else quote(value or "x", safe="")
 
 
 @st.composite
 def requests_for(draw: st.DrawFn) -> dict[str, Any]:
     """One request to one of the app's routes."""
     method, pattern = draw(st.sampled_from(sorted(ACCESS)))
-    path = re.sub(r"\{[^}]+\}", lambda _: quote(draw(text) or "x", safe=""), pattern)
+    path = re.sub(r"\{[^}]+\}", lambda _: _segment(draw(text | hostile_id)), pattern)
     role = draw(st.sampled_from(["operator", "comms", "leader", "admin", None]))
     headers = auth(role) if role else {}
-    body_kind = draw(st.sampled_from(["json", "form", "raw", "none"]))
+    body_kind = draw(st.sampled_from(["json", "form", "raw", "none", "hostile", "deep"]))
     body: dict[str, Any] = {}
     if method not in ("GET", "HEAD"):
         if body_kind == "json":
@@ -57,6 +79,15 @@ def requests_for(draw: st.DrawFn) -> dict[str, Any]:
             body["data"] = draw(field_dict)
             if ACCESS[(method, pattern)] is TWILIO and draw(st.booleans()):
                 headers["X-Twilio-Signature"] = twilio_signature(path, body["data"])
+        elif body_kind == "hostile":
+            body["json"] = draw(hostile_json)
+        elif body_kind == "deep":
+            if ACCESS[(method, pattern)] is TWILIO:
+                body["data"] = draw(deep_transcription)
+                headers["X-Twilio-Signature"] = twilio_signature(path, body["data"])
+            else:
+                body["data"] = draw(deep_json)
+                headers["Content-Type"] = "application/json"
         elif body_kind == "raw":
             body["data"] = draw(st.binary(max_size=200))
             headers["Content-Type"] = draw(st.sampled_from(["application/json", "application/x-www-form-urlencoded",
@@ -100,9 +131,14 @@ def campaign(base_url: str, cases: int) -> list[str]:
 
 def main(cases: int) -> int:
     base = Settings.from_env()
-    with tempfile.TemporaryDirectory() as tmp, running_app(
-            make_settings(base, Path(tmp), index_prefix="fuzz-")) as url:
-        failures = campaign(url, cases)
+    prefix = f"fuzz-{uuid.uuid4().hex[:8]}-"  # a run of its own: several people share the node
+    try:
+        with tempfile.TemporaryDirectory() as tmp, running_app(
+                make_settings(base, Path(tmp), index_prefix=prefix)) as url:
+            failures = campaign(url, cases)
+    finally:
+        requests.delete(f"{base.es_url}/{prefix}*", params={"expand_wildcards": "all", "ignore_unavailable": "true"},
+                        timeout=60)
     print(f"{cases} cases, {len(failures)} failures")
     for failure in failures[:20]:
         print(failure)

@@ -1,10 +1,11 @@
 """Collectors and their scheduler against a local server playing the sources (never the internet)."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from elasticsearch import AsyncElasticsearch
@@ -17,20 +18,24 @@ from social_monitor.journal import PostJournal
 from social_monitor.queries import ClaimSearch, build_claim_search
 from social_monitor.scheduler import CollectorScheduler
 from social_monitor.service import SocialService
+from hotline.fetch import GuardedFetcher
 from social_monitor.store import SocialStore
+from tests.factories import LOCAL_FETCH
 from tests.social_monitor.conftest import GOOD_TOKEN, Sources
 
 @pytest.fixture
-async def session() -> Any:
-    async with aiohttp.ClientSession() as client:
-        yield client
+async def session() -> AsyncIterator[GuardedFetcher]:
+    """The guarded fetcher the app uses, allowed to reach the local fake sources (http on 127.0.0.1)."""
+    fetcher = GuardedFetcher(LOCAL_FETCH)
+    yield fetcher
+    await fetcher.close()
 
-def _facebook(server: TestServer, session: aiohttp.ClientSession, token: str = GOOD_TOKEN) -> FacebookCollector:
+def _facebook(server: TestServer, session: GuardedFetcher, token: str = GOOD_TOKEN) -> FacebookCollector:
     return FacebookCollector("fb-hoidan", "104857392011", session, access_token=token,
                              graph_base=str(server.make_url("/v19.0")), interval_s=60)
 
 async def test_rss_and_atom_feeds_become_posts_with_text_link_and_time(source_server: tuple[TestServer, Sources],
-                                                                       session: aiohttp.ClientSession) -> None:
+                                                                       session: GuardedFetcher) -> None:
     server, _ = source_server
     rss = await RssCollector("baobd", str(server.make_url("/news.rss")), session, interval_s=60).collect(None)
     atom = await RssCollector("ubnd", str(server.make_url("/official.atom")), session, interval_s=60).collect(None)
@@ -44,7 +49,7 @@ async def test_rss_and_atom_feeds_become_posts_with_text_link_and_time(source_se
     assert rss.cursor == max(p.published_at for p in rss.posts if p.published_at).isoformat()  # type: ignore[type-var]
 
 async def test_rss_cursor_skips_what_was_read(source_server: tuple[TestServer, Sources],
-                                              session: aiohttp.ClientSession) -> None:
+                                              session: GuardedFetcher) -> None:
     server, _ = source_server
     collector = RssCollector("baobd", str(server.make_url("/news.rss")), session, interval_s=60)
     first = await collector.collect(None)
@@ -55,7 +60,7 @@ async def test_rss_cursor_skips_what_was_read(source_server: tuple[TestServer, S
     assert again.cursor == first.cursor
 
 async def test_graph_feed_follows_cursors_and_reads_counts(source_server: tuple[TestServer, Sources],
-                                                           session: aiohttp.ClientSession) -> None:
+                                                           session: GuardedFetcher) -> None:
     server, sources = source_server
     batch = await _facebook(server, session).collect(None)
 
@@ -71,7 +76,7 @@ async def test_graph_feed_follows_cursors_and_reads_counts(source_server: tuple[
     ("/news.rss", 500, "HTTP 500"),
 ])
 async def test_feed_failures_raise_a_one_line_reason(source_server: tuple[TestServer, Sources],
-                                                     session: aiohttp.ClientSession, path: str, status: int | None,
+                                                     session: GuardedFetcher, path: str, status: int | None,
                                                      message: str) -> None:
     server, sources = source_server
     if status:
@@ -80,13 +85,13 @@ async def test_feed_failures_raise_a_one_line_reason(source_server: tuple[TestSe
         await RssCollector("x", str(server.make_url(path)), session, interval_s=60).collect(None)
 
 async def test_expired_graph_token_says_so(source_server: tuple[TestServer, Sources],
-                                           session: aiohttp.ClientSession) -> None:
+                                           session: GuardedFetcher) -> None:
     server, _ = source_server
     with pytest.raises(SourceFailed, match="access token expired or invalid.*Session has expired"):
         await _facebook(server, session, token="EAAB-expired").collect(None)
 
 async def test_failing_sources_are_unhealthy_and_do_not_stop_the_others(
-        source_server: tuple[TestServer, Sources], session: aiohttp.ClientSession, tmp_path: Path) -> None:
+        source_server: tuple[TestServer, Sources], session: GuardedFetcher, tmp_path: Path) -> None:
     server, sources = source_server
     sources.broken["/news.rss"] = 500
     journal = PostJournal(tmp_path / "social.sqlite3")
@@ -109,7 +114,7 @@ async def test_failing_sources_are_unhealthy_and_do_not_stop_the_others(
     journal.close()
 
 async def test_a_restarted_collector_resumes_without_re_reading_or_losing(
-        source_server: tuple[TestServer, Sources], session: aiohttp.ClientSession, tmp_path: Path) -> None:
+        source_server: tuple[TestServer, Sources], session: GuardedFetcher, tmp_path: Path) -> None:
     server, _ = source_server
     path = tmp_path / "social.sqlite3"
     first = PostJournal(path)

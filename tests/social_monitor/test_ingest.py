@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
@@ -23,7 +22,9 @@ from social_monitor.records import FlagKind, RawPost
 from social_monitor.scheduler import CollectorScheduler
 from social_monitor.scoring import MisinformationScorer
 from social_monitor.service import SocialService
+from hotline.fetch import GuardedFetcher
 from social_monitor.store import SocialStore
+from tests.factories import LOCAL_FETCH
 from social_monitor.worker import IngestWorker
 from tests.social_monitor.conftest import DATA, GOOD_TOKEN, Sources
 
@@ -37,12 +38,14 @@ def _known(text: str, verdict: Verdict = Verdict.FALSE, url: str | None = CORREC
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
+async def session() -> AsyncIterator[GuardedFetcher]:
+    """The guarded fetcher the app uses, allowed to reach the local fake sources (http on 127.0.0.1)."""
+    fetcher = GuardedFetcher(LOCAL_FETCH)
+    yield fetcher
+    await fetcher.close()
 
 
-def _collectors(server: TestServer, session: aiohttp.ClientSession) -> list[Collector]:
+def _collectors(server: TestServer, session: GuardedFetcher) -> list[Collector]:
     return [RssCollector("baobd", str(server.make_url("/news.rss")), session, interval_s=60),
             RssCollector("ubnd", str(server.make_url("/official.atom")), session, interval_s=60),
             FacebookCollector("fb-hoidan", "104857392011", session, access_token=GOOD_TOKEN,
@@ -65,7 +68,7 @@ async def _all_posts(store: SocialStore) -> list[Any]:
 
 async def test_recorded_sources_are_grouped_matched_flagged_and_survive_a_restart(
         store: SocialStore, scorer: MisinformationScorer, source_server: tuple[TestServer, Sources],
-        session: aiohttp.ClientSession, tmp_path: Path) -> None:
+        session: GuardedFetcher, tmp_path: Path) -> None:
     server, _ = source_server
     service = SocialService(store=store, scorer=scorer, policy=FlagPolicy(score_threshold=0.8))
     await service.register_known_claim(_known("Uống nước chanh nóng chữa khỏi COVID-19"))

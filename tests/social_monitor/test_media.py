@@ -5,12 +5,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from classifier.text import clean
+from hotline.fetch import GuardedFetcher
 from hotline.social_ctx import media_fetcher
+from tests.factories import LOCAL_FETCH
 from intake.speech import Transcript, WhisperEngine
 from social_monitor.queries import PostSearch, build_post_search
 from social_monitor.records import RawPost
@@ -53,9 +54,10 @@ async def test_audio_attachment_is_fetched_transcribed_and_indexed(store: Social
                                              {"type": "link", "url": "http://127.0.0.1:9/not-fetched"}]},
                             default_source="tiktok")
 
-    async with aiohttp.ClientSession() as session:
-        service = SocialService(store=store, speech=engine, fetch_media=media_fetcher(session))
-        report = await service.ingest([raw])
+    fetcher = GuardedFetcher(LOCAL_FETCH)
+    service = SocialService(store=store, speech=engine, fetch_media=media_fetcher(fetcher))
+    report = await service.ingest([raw])
+    await fetcher.close()
     await store.refresh()
 
     assert report.indexed == 1
@@ -78,10 +80,11 @@ async def test_an_attachment_that_cannot_be_fetched_leaves_the_post_as_written(s
     raw = RawPost.from_json({"id": "fb-1", "text": "video phong tỏa", "attachments": [
         {"type": "video", "url": str(server.make_url("/gone.mp4"))}]}, default_source="facebook")
 
-    async with aiohttp.ClientSession() as session:
-        service = SocialService(store=store, speech=WhisperEngine(tmp_path / "whisper"),
-                                fetch_media=media_fetcher(session))
-        report = await service.ingest([raw])
+    fetcher = GuardedFetcher(LOCAL_FETCH)
+    service = SocialService(store=store, speech=WhisperEngine(tmp_path / "whisper"),
+                            fetch_media=media_fetcher(fetcher))
+    report = await service.ingest([raw])
+    await fetcher.close()
     await store.refresh()
 
     assert report.indexed == 1
