@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 import aiohttp
@@ -22,6 +22,7 @@ from intake.service import IntakeService, SlaPolicy
 from intake.store import StoreUnavailable, TicketStore
 from intake.twilio_api import TwilioApi
 from intake.worker import JournalWorker
+from intake.zalo_api import TokenFile, TokenPair, ZaloApi
 from models import registry
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,19 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str
             log.exception("%s failed", name)
 
 
+def make_zalo(settings: Settings, session: aiohttp.ClientSession) -> ZaloApi | None:
+    """The Zalo OA client, if an OA is connected; the initial tokens are used only until the first refresh."""
+    if not (settings.zalo_app_id and (settings.zalo_access_token or settings.zalo_refresh_token
+                                      or settings.zalo_token_path.exists())):
+        return None
+    # The initial access token's age is unknown: count it as expiring now, so the first use refreshes the pair.
+    initial = TokenPair(settings.zalo_access_token, settings.zalo_refresh_token, datetime.now(timezone.utc)
+                        if settings.zalo_refresh_token else datetime.now(timezone.utc) + timedelta(hours=25))
+    return ZaloApi(session, api_base=settings.zalo_api_base, oauth_base=settings.zalo_oauth_base,
+                   app_id=settings.zalo_app_id, app_secret=settings.zalo_app_secret,
+                   tokens=TokenFile(settings.zalo_token_path), initial=initial, media_hosts=settings.zalo_media_hosts)
+
+
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
     category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
@@ -66,10 +80,11 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
     if settings.twilio_account_sid and settings.twilio_auth_token:
         messaging = TwilioApi(session, api_base=settings.twilio_api_base, account_sid=settings.twilio_account_sid,
                               auth_token=settings.twilio_auth_token, from_number=settings.twilio_from_number)
+    zalo = make_zalo(settings, session)
     return IntakeService(
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
-        audit=AuditLog.for_settings(settings, es),
+        audit=AuditLog.for_settings(settings, es), zalo=zalo,
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
 
