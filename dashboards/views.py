@@ -20,12 +20,13 @@ from dashboards.errors import DashboardError
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/trends", "admin": "/admin/users"}
+HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/trends", "admin": "/admin/users",
+                        "medical": "/medical"}
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
-                        "known_claim": "Tin đã kiểm chứng"}
+                        "known_claim": "Tin đã kiểm chứng", "isolation_case": "Ca F0 tại nhà"}
 AUDIT_PAGE: Final = 200
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
-                     "admin": "Quản trị"}
+                     "admin": "Quản trị", "medical": "Y tế phường"}
 
 
 def _now() -> datetime:
@@ -133,7 +134,7 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
         user = await service.add_user(str(form.get("username", "")), str(form.get("role", "")),
                                       str(form.get("password", "")), str(form.get("display_name", "")),
                                       actor=request[keys.ACTOR], now=_now(), users=request.app[keys.USERS],
-                                      audit=request.app[keys.AUDIT])
+                                      audit=request.app[keys.AUDIT], wards=str(form.get("wards", "")))
     except DashboardError as err:
         raise _back(error=str(err)) from err
     raise _back(message=f"Đã thêm người dùng {user.username}.")
@@ -153,7 +154,8 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
         await service.update_user(username, role=str(form.get("role") or "") or None, active=active,
                                   display_name=str(form.get("display_name") or "") or None, actor=request[keys.ACTOR],
                                   now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
-                                  audit=app[keys.AUDIT])
+                                  audit=app[keys.AUDIT],
+                                  wards=str(form["wards"]) if "wards" in form else None)
     except DashboardError as err:
         raise _back(error=str(err)) from err
     raise _back(message=f"Đã cập nhật {username}.")

@@ -31,12 +31,14 @@ from hotline.settings import Settings
 log = logging.getLogger(__name__)
 
 OPERATOR, COMMS, LEADER, ADMIN = "operator", "comms", "leader", "admin"
-ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN})
+MEDICAL = "medical"
+"""A ward's medical team: home-isolation cases of its own wards only (issue 17)."""
+ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN, MEDICAL})
 PUBLIC: Final = frozenset({"public"})
 TWILIO: Final = frozenset({"twilio"})
 ZALO: Final = frozenset({"zalo"})
 
-ALL_ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN})
+ALL_ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN, MEDICAL})
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
@@ -77,6 +79,10 @@ ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/comms"): frozenset({COMMS, ADMIN}),
     ("GET", "/comms/claims/{claim_id}"): frozenset({COMMS, ADMIN}),
     ("GET", "/trends"): frozenset({LEADER, ADMIN}),
+    ("POST", "/api/isolation/cases"): frozenset({OPERATOR, MEDICAL, ADMIN}),
+    ("GET", "/medical"): frozenset({MEDICAL, OPERATOR, ADMIN}),
+    ("POST", "/medical/cases/{case_id}/contacted"): frozenset({MEDICAL, ADMIN}),
+    ("POST", "/medical/cases/{case_id}/hospital"): frozenset({MEDICAL, ADMIN}),
     ("GET", "/trends/export.csv"): frozenset({LEADER, ADMIN}),
 }
 CALLER_NUMBER_ROLES: Final = frozenset({OPERATOR, ADMIN})

@@ -17,6 +17,9 @@ from hotline.audit import AuditLog
 from hotline.es import check_reachable, make_es
 from hotline.settings import Settings
 from intake import keys as intake_keys
+from intake.isolation.keys import ISOLATION
+from intake.isolation.service import IsolationConfig, IsolationService
+from intake.isolation.store import CaseStore
 from intake.journal import Journal, JournalWriter
 from intake.service import IntakeService, SlaPolicy
 from intake.store import StoreUnavailable, TicketStore
@@ -70,6 +73,19 @@ def make_zalo(settings: Settings, session: aiohttp.ClientSession) -> ZaloApi | N
                    tokens=TokenFile(settings.zalo_token_path), initial=initial, media_hosts=settings.zalo_media_hosts)
 
 
+def make_isolation(settings: Settings, es: AsyncElasticsearch, service: IntakeService) -> IsolationService:
+    """Home-isolation monitoring over intake's tickets and messaging; replies reach it through the journal."""
+    isolation = IsolationService(
+        cases=CaseStore(es, settings.alias("isolation_cases")), tickets=service.store, sla=service.sla,
+        config=IsolationConfig.from_strings(
+            settings.isolation_checkin_times, recovery_days=settings.isolation_recovery_days,
+            retention_days=settings.isolation_retention_days, ward_on_call=settings.isolation_ward_on_call,
+            fallback_on_call=settings.on_call_numbers),
+        zalo=service.zalo, sms=service.messaging, audit=service.audit, locate=service.locate)
+    service.check_in_reply = isolation.take_reply
+    return isolation
+
+
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
     category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
@@ -106,6 +122,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[intake_keys.JOURNAL], app[intake_keys.WORKER] = journal, worker
     app[intake_keys.JOURNAL_WRITER] = writer
     app[intake_keys.STORE], app[intake_keys.SERVICE] = service.store, service
+    isolation = app[ISOLATION] = make_isolation(settings, app[keys.ES], service)
     pending = journal.counts()["pending"]
     tasks = [asyncio.create_task(writer.run(), name="journal-writer")]
     if settings.intake_worker == "inline":
@@ -118,6 +135,8 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("journal worker external: %d entries pending for `hotline worker`", pending)
     tasks.append(asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
                                      name="escalation"))
+    tasks.append(asyncio.create_task(_every(settings.isolation_interval_s, lambda: isolation.tick(
+        datetime.now(timezone.utc)), "isolation check-ins"), name="isolation"))
     yield
     for task in tasks:
         task.cancel()
@@ -141,6 +160,7 @@ async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = 
         await check_reachable(es, settings.es_url or "")
         await indices.ensure_all(es, settings.index_prefix)
         service = await make_service(settings, es, session)
+        make_isolation(settings, es, service)  # replies to check-ins are recognised by this worker too
         journal = Journal(settings.journal_path)
         worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s)
         log.info("journal worker on %s: %d entries pending", settings.journal_path, journal.counts()["pending"])

@@ -9,12 +9,14 @@ from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
 import dashboards.comms
+import dashboards.isolation
 import dashboards.operator
 import dashboards.trends
 import dashboards.views
 import social_monitor.views
 import intake.views
 import intake.zalo_views
+import intake.isolation.views
 from hotline import indices, keys
 from hotline.access import access_middleware
 from hotline.es import SearchUnavailable, es_ctx
@@ -125,10 +127,12 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(routes)
     app.add_routes(intake.views.routes)
     app.add_routes(intake.zalo_views.routes)
+    app.add_routes(intake.isolation.views.routes)
     app.add_routes(social_monitor.views.routes)
     app.add_routes(dashboards.views.routes)
     app.add_routes(dashboards.operator.routes)
     app.add_routes(dashboards.trends.routes)
     app.add_routes(dashboards.comms.routes)
+    app.add_routes(dashboards.isolation.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")
     return app
