@@ -71,8 +71,10 @@ def verify_webhook(raw: bytes, header: str | None, *, app_id: str, oa_id: str, s
     """The parsed body of a genuine, fresh event; InvalidSignature, StaleEvent or InvalidWebhook otherwise."""
     if not secret or not app_id:
         raise InvalidSignature("Zalo webhooks are not configured (ZALO_APP_ID, ZALO_OA_SECRET_KEY)")
-    body = _body(raw)
     offered = (header or "").strip()
+    if not offered:
+        raise InvalidSignature("missing X-ZEvent-Signature")
+    body = _body(raw)
     if offered[:4].lower() == "mac=":
         offered = offered[4:].strip()
     expected = compute_mac(raw, str(body["app_id"]), str(body["timestamp"]), secret)
