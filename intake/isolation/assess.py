@@ -41,7 +41,8 @@ def assess(case: Case) -> Assessment:
     if latest is not None:
         if latest.spo2 is not None and latest.spo2 < SPO2_ALERT:
             red.append(f"SpO2 {latest.spo2}% (dưới {SPO2_ALERT}%)")
-        red.extend(latest.flags)
+        # A measured SpO2 says more than the words "SpO2 thấp"; keep one reason per sign.
+        red.extend(f for f in latest.flags if not (f == "SpO2 thấp" and latest.spo2 is not None))
         if latest.breathing == "severe" and "khó thở" not in latest.flags:
             red.append("khó thở")
         if latest.spo2 is not None and SPO2_ALERT <= latest.spo2 < SPO2_WATCH:
