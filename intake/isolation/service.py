@@ -35,6 +35,10 @@ SYSTEM: Final = "system"
 LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 CONFLICT_RETRIES: Final = 5
 RECOVERY_READINGS: Final = 2
+CONTACTS_TTL_S: Final = 30.0
+"""How long the set of active cases' phone numbers and Zalo ids is trusted before it is read again. Every
+inbound SMS and Zalo text is checked against it, so the common case (not a patient) costs no search; a case
+registered in another process (`hotline worker`) is recognised within this delay."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,8 @@ class IsolationService:
         self._audit = audit
         self._locate = locate
         self._clock = clock or (lambda: datetime.now(LOCAL_TZ))
+        self._contacts: frozenset[str] = frozenset()
+        self._contacts_read_at = -CONTACTS_TTL_S
 
     # --- registration and the medical team's actions ------------------------------------------------
     async def register(self, reg: CaseRegistration, *, actor: str, now: datetime | None = None) -> Case:
@@ -101,6 +107,7 @@ class IsolationService:
                     phone=phone, zalo_user_id=zalo, age=reg.age, risk_factors=reg.risk_factors,
                     ticket_id=reg.ticket_id).with_event(now, actor, "registered")
         await self.cases.create(case)
+        self._contacts |= {c for c in (phone, party_of(zalo) if zalo else None) if c}
         await self._record(now, actor, "case_registered", case, {"place": case.place, "ticket_id": reg.ticket_id})
         times = " và ".join(t.strftime("%H:%M") for t in self.config.checkin_times)
         await self._tell(case, f"Trạm y tế {case.ward} sẽ hỏi thăm sức khỏe anh/chị mỗi ngày lúc {times} qua "
@@ -133,6 +140,8 @@ class IsolationService:
     # --- replies -----------------------------------------------------------------------------
     async def take_reply(self, party: str, text: str, at: datetime) -> bool:
         """Record an answer from an active case's phone or Zalo; False if it is not one (it becomes a ticket)."""
+        if party not in await self._active_contacts():
+            return False
         zalo = zalo_user_of(party)
         found = await self.cases.search(build_case_of_contact(phone=None if zalo else party, zalo_user_id=zalo))
         if not found:
@@ -158,6 +167,17 @@ class IsolationService:
     def latest_today(self) -> date:
         """Today in the province (registration dates are local dates)."""
         return self._clock().astimezone(LOCAL_TZ).date()
+
+    async def _active_contacts(self) -> frozenset[str]:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._contacts_read_at >= CONTACTS_TTL_S:
+            body = {**build_active_cases(), "_source": ["phone", "zalo_user_id"]}
+            found: set[str] = set()
+            for doc in await self.cases.sources(body):
+                found.update(c for c in (doc.get("phone"), party_of(doc["zalo_user_id"]) if doc.get("zalo_user_id")
+                                         else None) if c)
+            self._contacts, self._contacts_read_at = frozenset(found), loop.time()
+        return self._contacts
 
     # --- the scheduler -----------------------------------------------------------------------
     def latest_slot(self, now: datetime) -> datetime | None:

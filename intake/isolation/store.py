@@ -60,6 +60,14 @@ class CaseStore:
         resp = await self._es.search(index=self._alias, **body)
         return dict(resp.get("aggregations") or {})
 
+    async def sources(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The raw `_source` of each hit (for queries that ask for a few fields only)."""
+        try:
+            resp = await self._es.search(index=self._alias, **body)
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return [dict(h["_source"]) for h in resp["hits"]["hits"]]
+
     async def ids(self, body: dict[str, Any]) -> list[str]:
         """Just the ids a query finds."""
         resp = await self._es.search(index=self._alias, **body)

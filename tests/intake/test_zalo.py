@@ -16,8 +16,9 @@ from hotline.web import create_app
 from intake import keys as intake_keys
 from tests.factories import auth, make_settings
 from tests.intake.test_webhooks import wait_for
-from tests.intake.zalo_fake import (APP_ID, APP_SECRET, OA_ID, OA_SECRET, USER, FakeZalo, follow_event,
-                                    location_event, msg_id, sign, text_event)
+from tests.intake.test_twilio_rest import asr_dir, wav  # noqa: F401 (fixtures: espeak-ng audio, tiny Whisper)
+from tests.intake.zalo_fake import (APP_ID, APP_SECRET, OA_ID, OA_SECRET, USER, FakeZalo, attachment_event,
+                                    follow_event, location_event, msg_id, sign, text_event)
 
 pytestmark = pytest.mark.asyncio
 
@@ -185,3 +186,28 @@ async def test_an_unsigned_reply_route_and_message_id_shapes(client: TestClient)
     assert len(msg_id()) == 20
     resp = await client.post("/api/tickets/nope/zalo-reply", json={"text": "x"})
     assert resp.status == 401
+
+
+async def test_a_voice_message_goes_through_the_speech_engine_and_an_image_keeps_its_link(
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, zalo: Any,
+        asr_dir: Path, wav: bytes) -> None:  # noqa: F811
+    fake, base = zalo
+    fake.media["voice.wav"] = wav
+    client = await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, base,
+                                                           asr_model_dir=str(asr_dir))))
+    voice = attachment_event("user_send_audio", "audio", f"{base}/media/voice.wav")
+    photo = attachment_event("user_send_image", "image", "https://photo-stal-1.zdn.vn/abc.jpg")
+    elsewhere = attachment_event("user_send_audio", "audio", "http://169.254.169.254/latest/meta-data",
+                                 user="8999999999999999999")
+
+    for body in (voice, photo, elsewhere):
+        assert (await deliver(client, body)).status == 200
+
+    ticket = await wait_for(client, f"zalo-{voice['message']['msg_id']}", lambda t: len(t.messages) == 2,
+                            timeout_s=60)
+    assert fake.media_fetched == ["voice.wav"]  # fetched from the allowed host, once
+    # The tiny test model hears nonsense, but it is the engine's text, not the link the message came with.
+    assert ticket.messages[0].startswith("[Ghi âm]") and "voice.wav" not in ticket.messages[0]
+    assert ticket.messages[1].startswith("[Ảnh] https://photo")
+    refused = await wait_for(client, f"zalo-{elsewhere['message']['msg_id']}", timeout_s=60)
+    assert refused.messages == ("[Ghi âm] http://169.254.169.254/latest/meta-data",)  # kept, never fetched

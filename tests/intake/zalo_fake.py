@@ -46,6 +46,14 @@ def location_event(lat: str, lon: str, place: str, *, user: str = USER) -> dict[
                 {"type": "location", "payload": {"coordinates": {"latitude": lat, "longitude": lon}}}]}}
 
 
+def attachment_event(name: str, kind: str, url: str, *, user: str = USER) -> dict[str, Any]:
+    """A `user_send_image` or `user_send_audio` event with one attachment."""
+    payload = {"url": url, "thumbnail": url} if kind == "image" else {"url": url}
+    return {"event_name": name, "app_id": APP_ID, "sender": {"id": user}, "recipient": {"id": OA_ID},
+            "timestamp": now_ms(), "user_id_by_app": "5550001112223334445",
+            "message": {"msg_id": msg_id(), "attachments": [{"type": kind, "payload": payload}]}}
+
+
 def follow_event(name: str = "follow", *, user: str = USER) -> dict[str, Any]:
     """A follow/unfollow event: `oa_id` and `follower`, no sender/recipient."""
     return {"event_name": name, "app_id": APP_ID, "oa_id": OA_ID, "follower": {"id": user},
@@ -71,6 +79,7 @@ class FakeZalo:
         self.rejected_refreshes = 0
         self.fail_next: list[int] = []
         self.media: dict[str, bytes] = {}
+        self.media_fetched: list[str] = []
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -116,6 +125,7 @@ class FakeZalo:
                                   "expires_in": "90000"})
 
     async def get_media(self, request: web.Request) -> web.Response:
+        self.media_fetched.append(request.match_info["name"])
         data = self.media.get(request.match_info["name"])
         if data is None:
             raise web.HTTPNotFound()
