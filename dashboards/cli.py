@@ -45,15 +45,17 @@ def users_group() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
 @click.option("--name", "display_name", default="", help="Full name shown in the dashboards.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--ward", "wards", multiple=True, help="A ward the (medical) user covers, as district/ward; repeat.")
 @click.pass_obj
-def users_add(runtime: Runtime, username: str, role: str, display_name: str, password_stdin: bool) -> None:
+def users_add(runtime: Runtime, username: str, role: str, display_name: str, password_stdin: bool,
+              wards: tuple[str, ...]) -> None:
     """Create a user (password asked twice, or read from stdin)."""
     password = _password(password_stdin)
 
     async def work(es: Any) -> str:
         user = await service.add_user(username, role, password, display_name, actor=_actor(),
                                       now=datetime.now(timezone.utc), users=UserStore(es, runtime.alias("users")),
-                                      audit=AuditStore(es, runtime.alias("audit")))
+                                      audit=AuditStore(es, runtime.alias("audit")), wards=wards)
         return user.username
     try:
         click.echo(f"created {runtime.run_with_es(work)} ({role})")

@@ -11,5 +11,6 @@ CATEGORY: Final = {
 URGENCY: Final = {"emergency": "Khẩn cấp", "high": "Cao", "normal": "Bình thường"}
 STATUS: Final = {"new": "Mới", "assigned": "Đã nhận", "in_progress": "Đang xử lý", "resolved": "Đã giải quyết",
                  "closed": "Đã đóng", "reopened": "Mở lại"}
-CHANNEL: Final = {"call": "Cuộc gọi", "sms": "Tin nhắn", "manual": "Nhập tay"}
+CHANNEL: Final = {"call": "Cuộc gọi", "sms": "Tin nhắn", "manual": "Nhập tay", "zalo": "Zalo",
+           "isolation": "Theo dõi F0"}
 ALL: Final = {"category": CATEGORY, "urgency": URGENCY, "status": STATUS, "channel": CHANNEL}

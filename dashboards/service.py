@@ -5,7 +5,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from dashboards.accounts import ROLES, USERNAME, PasswordChecker, User
+from dashboards.accounts import ROLES, USERNAME, PasswordChecker, User, parse_wards
 from dashboards.errors import InvalidUser, UserNotFound
 from dashboards.store import AuditEntry, AuditStore, SessionStore, UserStore
 
@@ -36,9 +36,9 @@ async def authenticate(username: str, password: str, *, users: UserStore, checke
 
 
 async def add_user(username: str, role: str, password: str, display_name: str, *, actor: str, now: datetime,
-                   users: UserStore, audit: AuditStore) -> User:
+                   users: UserStore, audit: AuditStore, wards: tuple[str, ...] | str = ()) -> User:
     """Create a user and record who did it."""
-    user = User.new(username, role, password, now, display_name)
+    user = User.new(username, role, password, now, display_name, parse_wards(wards))
     await users.create(user)
     await audit.record(AuditEntry(now, actor, "user_created", "user", user.username, {}, user.as_public()))
     log.info("user %s created by %s with role %s", user.username, actor, role)
@@ -57,7 +57,7 @@ async def reset_password(username: str, password: str, *, actor: str, now: datet
 
 async def update_user(username: str, *, role: str | None, active: bool | None, display_name: str | None,
                       actor: str, now: datetime, users: UserStore, sessions: SessionStore,
-                      audit: AuditStore) -> User:
+                      audit: AuditStore, wards: str | None = None) -> User:
     """Change role, name or active flag; a change of role or deactivation ends the user's sessions."""
     before = await users.get(username)
     if role is not None and role not in ROLES:
@@ -65,7 +65,8 @@ async def update_user(username: str, *, role: str | None, active: bool | None, d
     if actor == before.username and (active is False or (role is not None and role != "admin")):
         raise InvalidUser("không thể tự khóa hoặc tự bỏ quyền quản trị của chính mình")
     after = replace(before, role=role or before.role, active=before.active if active is None else active,
-                    display_name=(display_name or before.display_name).strip(), updated_at=now)
+                    display_name=(display_name or before.display_name).strip(), updated_at=now,
+                    wards=before.wards if wards is None else parse_wards(wards))
     if after == before:
         return before
     await users.save(after)

@@ -13,6 +13,7 @@ from aiohttp import web
 from classifier.text import mask_pii, normalise
 from dashboards import charts, labels
 from dashboards import keys as dashboard_keys
+from dashboards.isolation import ward_counts
 from dashboards.queries import build_spikes, build_trends, read_spikes
 from dashboards.views import page_context
 from intake import keys as intake_keys
@@ -93,7 +94,7 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
         request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search,
         chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY), heat_rows=heat_rows,
         heat=lambda v: charts.heat(v, cell_max), spikes=read_spikes(spike_aggs), posts=posts,
-        post_total=post_total,
+        post_total=post_total, isolation_counts=await ward_counts(request),
         export_query=request.query_string)
 
 

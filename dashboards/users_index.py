@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 NAME: Final = "users"
-VERSION: Final = 1
+VERSION: Final = 2
+"""v2: `wards` of medical users (issue 17); v1 documents copy as they are (no wards)."""
 MAPPING: Final[dict[str, Any]] = {
     "dynamic": "strict",
     "properties": {
@@ -15,6 +16,7 @@ MAPPING: Final[dict[str, Any]] = {
         "active": {"type": "boolean"},
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        "wards": {"type": "keyword"},
     },
 }
 SETTINGS: Final[dict[str, Any]] = {"number_of_shards": 1}

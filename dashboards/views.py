@@ -20,14 +20,15 @@ from dashboards.errors import DashboardError, UserExists, UserNotFound
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/trends", "admin": "/admin/users"}
+HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/trends", "admin": "/admin/users",
+                        "medical": "/medical"}
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
-                        "known_claim": "Tin đã kiểm chứng"}
+                        "known_claim": "Tin đã kiểm chứng", "isolation_case": "Ca F0 tại nhà"}
 AUDIT_PAGE: Final = 200
 ERROR_STATUS: Final = {UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT}
 BUSY_RETRY: Final = timedelta(seconds=5)
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
-                     "admin": "Quản trị"}
+                     "admin": "Quản trị", "medical": "Y tế phường"}
 
 
 def _now() -> datetime:
@@ -162,7 +163,7 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
         user = await service.add_user(str(form.get("username", "")), str(form.get("role", "")),
                                       str(form.get("password", "")), str(form.get("display_name", "")),
                                       actor=request[keys.ACTOR], now=_now(), users=request.app[keys.USERS],
-                                      audit=request.app[keys.AUDIT])
+                                      audit=request.app[keys.AUDIT], wards=str(form.get("wards", "")))
     except DashboardError as err:  # shown on the page it answers, not carried in a URL
         return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
     raise _back("added", user.username)
@@ -182,7 +183,8 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
         await service.update_user(username, role=str(form.get("role") or "") or None, active=active,
                                   display_name=str(form.get("display_name") or "") or None, actor=request[keys.ACTOR],
                                   now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
-                                  audit=app[keys.AUDIT])
+                                  audit=app[keys.AUDIT],
+                                  wards=str(form["wards"]) if "wards" in form else None)
     except DashboardError as err:
         return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
     raise _back("updated", username)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +22,8 @@ from twilio.request_validator import RequestValidator
 
 from dashboards import keys as dashboard_keys
 from intake import keys as intake_keys
+from intake.errors import InvalidSignature
+from intake.zalo import verify_webhook
 from social_monitor import keys as social_keys
 from hotline import keys
 from hotline.settings import Settings
@@ -29,11 +31,14 @@ from hotline.settings import Settings
 log = logging.getLogger(__name__)
 
 OPERATOR, COMMS, LEADER, ADMIN = "operator", "comms", "leader", "admin"
-ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN})
+MEDICAL = "medical"
+"""A ward's medical team: home-isolation cases of its own wards only (issue 17)."""
+ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN, MEDICAL})
 PUBLIC: Final = frozenset({"public"})
 TWILIO: Final = frozenset({"twilio"})
+ZALO: Final = frozenset({"zalo"})
 
-ALL_ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN})
+ALL_ROLES: Final = frozenset({OPERATOR, COMMS, LEADER, ADMIN, MEDICAL})
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
@@ -53,6 +58,8 @@ ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("POST", "/twilio/transcription"): TWILIO,
     ("POST", "/twilio/recording"): TWILIO,
     ("POST", "/twilio/sms"): TWILIO,
+    ("POST", "/zalo/webhook"): ZALO,
+    ("POST", "/api/tickets/{ticket_id}/zalo-reply"): frozenset({OPERATOR, ADMIN}),
     ("GET", "/api/tickets"): frozenset({OPERATOR, LEADER, ADMIN}),
     ("POST", "/api/tickets"): frozenset({OPERATOR, ADMIN}),
     ("GET", "/api/tickets/{ticket_id}"): frozenset({OPERATOR, LEADER, ADMIN}),
@@ -72,6 +79,10 @@ ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/comms"): frozenset({COMMS, ADMIN}),
     ("GET", "/comms/claims/{claim_id}"): frozenset({COMMS, ADMIN}),
     ("GET", "/trends"): frozenset({LEADER, ADMIN}),
+    ("POST", "/api/isolation/cases"): frozenset({OPERATOR, MEDICAL, ADMIN}),
+    ("GET", "/medical"): frozenset({MEDICAL, OPERATOR, ADMIN}),
+    ("POST", "/medical/cases/{case_id}/contacted"): frozenset({MEDICAL, ADMIN}),
+    ("POST", "/medical/cases/{case_id}/hospital"): frozenset({MEDICAL, ADMIN}),
     ("GET", "/trends/export.csv"): frozenset({LEADER, ADMIN}),
 }
 CALLER_NUMBER_ROLES: Final = frozenset({OPERATOR, ADMIN})
@@ -143,6 +154,17 @@ async def _twilio_signature_ok(request: web.Request, settings: Settings) -> bool
     return bool(signature) and RequestValidator(settings.twilio_auth_token).validate(url, params, signature)
 
 
+async def _zalo_verified(request: web.Request, settings: Settings) -> None:
+    """Raise InvalidSignature (403) unless the body is signed with the OA secret key and fresh (issue 17)."""
+    try:
+        verify_webhook(await request.read(), request.headers.get("X-ZEvent-Signature"),
+                       app_id=settings.zalo_app_id, oa_id=settings.zalo_oa_id, secret=settings.zalo_oa_secret_key,
+                       now=datetime.now(timezone.utc), window=timedelta(seconds=settings.zalo_replay_window_s))
+    except InvalidSignature as err:
+        log.warning("rejected Zalo webhook from %s: %s", request.remote, err.code)
+        raise
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -165,6 +187,9 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if not await _twilio_signature_ok(request, settings):
             log.warning("rejected unsigned or wrongly signed webhook %s from %s", request.path, request.remote)
             raise web.HTTPForbidden(text="invalid Twilio signature")
+        return await handler(request)
+    if admits is ZALO:
+        await _zalo_verified(request, settings)
         return await handler(request)
     principal = _bearer_principal(request, settings)
     via_cookie = principal is None

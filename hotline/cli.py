@@ -290,8 +290,9 @@ def demo_load(ctx: click.Context, tickets: int, password: str) -> None:
         async with open_service(settings) as social:
             return await load_demo(es, alias=settings.alias, password=password, tickets=tickets, social=social)
     done = _with_es(settings, work)
-    click.echo(f"created {done['users']} users, {done['tickets']} tickets and {done['posts']} posts; users: "
-               + ", ".join(f"{u} ({r})" for u, r, _ in DEMO_USERS))
+    click.echo(f"created {done['users']} users, {done['tickets']} tickets, {done['posts']} posts and "
+               f"{done.get('cases', 0)} home-isolation cases; users: "
+               + ", ".join(f"{u} ({r})" for u, r, _ in DEMO_USERS) + ", yt.donghoa (medical, Dĩ An/Đông Hòa)")
 
 
 cli.add_command(classifier.cli.classify)

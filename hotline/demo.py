@@ -21,6 +21,7 @@ from dashboards import service as accounts
 from dashboards.errors import UserExists
 from dashboards.store import AuditStore, UserStore
 from classifier.gazetteer import Gazetteer
+from hotline.demo_isolation import load_isolation_demo
 from intake.records import Channel, Status, Ticket, ticket_number
 from intake.service import SlaPolicy, classify
 from intake.store import TicketStore
@@ -94,6 +95,8 @@ async def load_demo(es: AsyncElasticsearch, *, alias: Any, password: str, ticket
     if social is not None:
         report = await social.ingest(_demo_posts(rng, now))
         posts = report.indexed
-    return {"users": created_users, "tickets": made, "posts": posts}
+    extra = await load_isolation_demo(es, alias=alias, password=password, seed=seed)  # issue 17
+    return {"users": created_users + extra["users"], "tickets": made + extra["tickets"], "posts": posts,
+            "cases": extra["cases"]}
 
 

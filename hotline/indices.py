@@ -22,6 +22,7 @@ import dashboards.audit_index
 import dashboards.sessions_index
 import dashboards.users_index
 import intake.index
+import intake.isolation.index
 import social_monitor.claims_index
 import social_monitor.index
 import social_monitor.known_claims_index
@@ -71,7 +72,7 @@ class IndexSpec:
 
 
 SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
-    intake.index, social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index,
+    intake.index, intake.isolation.index, social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index,
     dashboards.users_index, dashboards.sessions_index, dashboards.audit_index))
 
 

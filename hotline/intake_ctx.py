@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 import aiohttp
@@ -18,11 +18,15 @@ from hotline.es import check_reachable, make_es
 from hotline.fetch import GuardedFetcher, policy_from
 from hotline.settings import Settings
 from intake import keys as intake_keys
+from intake.isolation.keys import ISOLATION
+from intake.isolation.service import IsolationConfig, IsolationService
+from intake.isolation.store import CaseStore
 from intake.journal import Journal, JournalWriter
 from intake.service import IntakeService, SlaPolicy
 from intake.store import StoreUnavailable, TicketStore
 from intake.twilio_api import TwilioApi
 from intake.worker import JournalWorker
+from intake.zalo_api import TokenFile, TokenPair, ZaloApi
 from models import registry
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,33 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str
             log.exception("%s failed", name)
 
 
+def make_zalo(settings: Settings, session: aiohttp.ClientSession, fetcher: GuardedFetcher) -> ZaloApi | None:
+    """The Zalo OA client, if an OA is connected; the initial tokens are used only until the first refresh."""
+    if not (settings.zalo_app_id and (settings.zalo_access_token or settings.zalo_refresh_token
+                                      or settings.zalo_token_path.exists())):
+        return None
+    # The initial access token's age is unknown: count it as expiring now, so the first use refreshes the pair.
+    initial = TokenPair(settings.zalo_access_token, settings.zalo_refresh_token, datetime.now(timezone.utc)
+                        if settings.zalo_refresh_token else datetime.now(timezone.utc) + timedelta(hours=25))
+    return ZaloApi(session, api_base=settings.zalo_api_base, oauth_base=settings.zalo_oauth_base,
+                   app_id=settings.zalo_app_id, app_secret=settings.zalo_app_secret,
+                   tokens=TokenFile(settings.zalo_token_path), initial=initial, fetch=fetcher,
+                   media_hosts=settings.zalo_media_hosts)
+
+
+def make_isolation(settings: Settings, es: AsyncElasticsearch, service: IntakeService) -> IsolationService:
+    """Home-isolation monitoring over intake's tickets and messaging; replies reach it through the journal."""
+    isolation = IsolationService(
+        cases=CaseStore(es, settings.alias("isolation_cases")), tickets=service.store, sla=service.sla,
+        config=IsolationConfig.from_strings(
+            settings.isolation_checkin_times, recovery_days=settings.isolation_recovery_days,
+            retention_days=settings.isolation_retention_days, ward_on_call=settings.isolation_ward_on_call,
+            fallback_on_call=settings.on_call_numbers),
+        zalo=service.zalo, sms=service.messaging, audit=service.audit, locate=service.locate)
+    service.check_in_reply = isolation.take_reply
+    return isolation
+
+
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession,
                        fetcher: GuardedFetcher) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
@@ -69,10 +100,11 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
         messaging = TwilioApi(session, api_base=settings.twilio_api_base, account_sid=settings.twilio_account_sid,
                               auth_token=settings.twilio_auth_token, from_number=settings.twilio_from_number,
                               fetch=fetcher)
+    zalo = make_zalo(settings, session, fetcher)
     return IntakeService(
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
-        audit=AuditLog.for_settings(settings, es),
+        audit=AuditLog.for_settings(settings, es), zalo=zalo,
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
 
@@ -96,6 +128,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[intake_keys.JOURNAL], app[intake_keys.WORKER] = journal, worker
     app[intake_keys.JOURNAL_WRITER] = writer
     app[intake_keys.STORE], app[intake_keys.SERVICE] = service.store, service
+    isolation = app[ISOLATION] = make_isolation(settings, app[keys.ES], service)
     pending = journal.counts()["pending"]
     tasks = [asyncio.create_task(writer.run(), name="journal-writer")]
     if settings.intake_worker == "inline":
@@ -108,6 +141,8 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("journal worker external: %d entries pending for `hotline worker`", pending)
     tasks.append(asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
                                      name="escalation"))
+    tasks.append(asyncio.create_task(_every(settings.isolation_interval_s, lambda: isolation.tick(
+        datetime.now(timezone.utc)), "isolation check-ins"), name="isolation"))
     yield
     for task in tasks:
         task.cancel()
@@ -133,6 +168,7 @@ async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = 
         await check_reachable(es, settings.es_url or "")
         await indices.ensure_all(es, settings.index_prefix)
         service = await make_service(settings, es, session, fetcher)
+        make_isolation(settings, es, service)  # replies to check-ins are recognised by this worker too
         journal = Journal(settings.journal_path)
         worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s)
         log.info("journal worker on %s: %d entries pending", settings.journal_path, journal.counts()["pending"])

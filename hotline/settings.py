@@ -49,6 +49,36 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return raw
 
 
+def _names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name, "").strip()
+    return tuple(n.strip().lower() for n in raw.split(",") if n.strip()) if raw else default
+
+
+def _clock_times(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """ "08:00,17:00" -> ("08:00", "17:00"), sorted; each HH:MM checked."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    times = []
+    for item in (t.strip() for t in raw.split(",") if t.strip()):
+        hour, _, minute = item.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60 and len(minute) == 2):
+            raise SettingsError(f"{name} must be times HH:MM separated by commas, got {item!r}")
+        times.append(f"{int(hour):02d}:{minute}")
+    return tuple(sorted(set(times)))
+
+
+def _ward_numbers(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """ "Dĩ An/Đông Hòa=+8490...,Thuận An/Lái Thiêu=+8491..." -> {"Dĩ An/Đông Hòa": "+8490..."}."""
+    found = {}
+    for item in (t.strip() for t in env.get(name, "").split(",") if t.strip()):
+        place, _, number = item.partition("=")
+        if "/" not in place or not number.strip().lstrip("+").isdigit():
+            raise SettingsError(f"{name} entries are district/ward=+84..., got {item!r}")
+        found[place.strip()] = number.strip()
+    return found
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return _number(env, name, default, int, "a whole number")
 
@@ -151,6 +181,25 @@ class Settings:
     """Hosts or networks fetched even though they resolve to private or loopback addresses (tests, an intranet feed)."""
     fetch_max_bytes: int = 50 * 1024 * 1024
     fetch_timeout_s: float = 30.0
+    # Zalo Official Account (issue 17); secrets only from the environment, never in repr or logs.
+    zalo_app_id: str = ""
+    zalo_oa_id: str = ""
+    zalo_oa_secret_key: str = field(default="", repr=False)
+    zalo_app_secret: str = field(default="", repr=False)
+    zalo_access_token: str = field(default="", repr=False)
+    zalo_refresh_token: str = field(default="", repr=False)
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_replay_window_s: int = 8100
+    """Zalo re-sends a failed delivery with its original timestamp for up to ~1 h 51 min: 2 h 15 min covers it."""
+    zalo_media_hosts: tuple[str, ...] = ("zdn.vn", "zadn.vn", "zalo.me", "zaloapp.com")
+    # Home-isolation (F0) monitoring (issue 17).
+    isolation_checkin_times: tuple[str, ...] = ("08:00", "17:00")
+    isolation_recovery_days: int = 10
+    isolation_retention_days: int = 30
+    isolation_ward_on_call: Mapping[str, str] = field(default_factory=dict)
+    """"district/ward" -> the ward medical team's on-call number (ISOLATION_WARD_ON_CALL)."""
+    isolation_interval_s: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -210,6 +259,18 @@ class Settings:
             fetch_private_hosts=_list(env, "FETCH_PRIVATE_HOSTS"),
             fetch_max_bytes=_int_in(env, "FETCH_MAX_BYTES", d.fetch_max_bytes, 1024, 1024 ** 3),
             fetch_timeout_s=float(_int_in(env, "FETCH_TIMEOUT", int(d.fetch_timeout_s), 1, 3600)),
+            zalo_app_id=env.get("ZALO_APP_ID", "").strip(), zalo_oa_id=env.get("ZALO_OA_ID", "").strip(),
+            zalo_oa_secret_key=env.get("ZALO_OA_SECRET_KEY", ""), zalo_app_secret=env.get("ZALO_APP_SECRET", ""),
+            zalo_access_token=env.get("ZALO_ACCESS_TOKEN", ""), zalo_refresh_token=env.get("ZALO_REFRESH_TOKEN", ""),
+            zalo_api_base=env.get("ZALO_API_BASE", d.zalo_api_base).rstrip("/"),
+            zalo_oauth_base=env.get("ZALO_OAUTH_BASE", d.zalo_oauth_base).rstrip("/"),
+            zalo_replay_window_s=_int_in(env, "ZALO_REPLAY_WINDOW", d.zalo_replay_window_s, 60, 86_400),
+            zalo_media_hosts=_names(env, "ZALO_MEDIA_HOSTS", d.zalo_media_hosts),
+            isolation_checkin_times=_clock_times(env, "ISOLATION_CHECKIN_TIMES", d.isolation_checkin_times),
+            isolation_recovery_days=_int_in(env, "ISOLATION_RECOVERY_DAYS", d.isolation_recovery_days, 1, 60),
+            isolation_retention_days=_int_in(env, "ISOLATION_RETENTION_DAYS", d.isolation_retention_days, 1, 3650),
+            isolation_ward_on_call=_ward_numbers(env, "ISOLATION_WARD_ON_CALL"),
+            isolation_interval_s=_int_in(env, "ISOLATION_INTERVAL", d.isolation_interval_s, 5, 3600),
         )
 
     def alias(self, name: str) -> str:
@@ -224,6 +285,11 @@ class Settings:
     def journal_path(self) -> Path:
         """The intake journal (SQLite): accepted webhooks wait here until Elasticsearch has them."""
         return self.data_dir / "journal.sqlite3"
+
+    @property
+    def zalo_token_path(self) -> Path:
+        """The Zalo OA token pair; rewritten atomically on every refresh, since each refresh kills the old one."""
+        return self.data_dir / "zalo_tokens.json"
 
     @property
     def search_node_home(self) -> Path:

@@ -13,11 +13,14 @@ from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
 import dashboards.comms
+import dashboards.isolation
 import dashboards.operator
 import dashboards.trends
 import dashboards.views
 import social_monitor.views
 import intake.views
+import intake.zalo_views
+import intake.isolation.views
 from hotline import indices, keys
 from hotline.access import access_middleware
 from hotline.es import SearchUnavailable, es_ctx
@@ -27,6 +30,8 @@ from hotline.social_ctx import social_ctx
 from intake.errors import (IntakeError, InvalidSignature, InvalidTicket, InvalidWebhook, TicketConflict,
                            TicketNotFound)
 from intake.store import StoreUnavailable
+from intake.zalo import StaleEvent
+from intake.zalo_api import ZaloApiError
 from dashboards.errors import DashboardError, InvalidUser, UserExists, UserNotFound
 from social_monitor.errors import ClaimConflict, ClaimNotFound, InvalidClaim, InvalidPost, SocialError
 from social_monitor.errors import StoreUnavailable as SocialStoreUnavailable
@@ -86,6 +91,7 @@ ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
     InvalidWebhook: HTTPStatus.BAD_REQUEST, InvalidTicket: HTTPStatus.BAD_REQUEST,
     InvalidSignature: HTTPStatus.FORBIDDEN, TicketNotFound: HTTPStatus.NOT_FOUND,
     TicketConflict: HTTPStatus.CONFLICT, StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    StaleEvent: HTTPStatus.FORBIDDEN, ZaloApiError: HTTPStatus.BAD_GATEWAY,
 }
 
 MAX_TARGET_BYTES: Final = 8190
@@ -262,10 +268,13 @@ def create_app(settings: Settings) -> web.Application:
     setup_templates(app)
     app.add_routes(routes)
     app.add_routes(intake.views.routes)
+    app.add_routes(intake.zalo_views.routes)
+    app.add_routes(intake.isolation.views.routes)
     app.add_routes(social_monitor.views.routes)
     app.add_routes(dashboards.views.routes)
     app.add_routes(dashboards.operator.routes)
     app.add_routes(dashboards.trends.routes)
     app.add_routes(dashboards.comms.routes)
+    app.add_routes(dashboards.isolation.routes)
     app.router.add_static("/static", STATIC_DIR, name="static")
     return app

@@ -20,6 +20,9 @@ class Channel(StrEnum):
     CALL = "call"
     SMS = "sms"
     MANUAL = "manual"
+    ZALO = "zalo"
+    ISOLATION = "isolation"
+    """Opened by home-isolation monitoring when a patient worsens (intake/isolation)."""
 
 
 class Status(StrEnum):

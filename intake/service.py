@@ -10,11 +10,12 @@ from typing import Any, Final, Protocol
 
 from classifier.text import normalise, redact
 from intake import queries
-from intake.errors import InvalidTicket, TicketConflict, TicketNotFound
+from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotFound
 from intake.journal import Journal, JournalEntry
 from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
                             TicketPatch, mask_phone, ticket_number)
 from intake.store import TicketStore
+from intake.zalo import party_of, zalo_user_of
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,20 @@ class Messaging(Protocol):
     async def download_recording(self, url: str) -> bytes: ...
 
     async def send_sms(self, to: str, body: str) -> str: ...
+
+
+class ZaloMessaging(Protocol):
+    """The Zalo OA API, as intake uses it (intake.zalo_api.ZaloApi)."""
+
+    async def send_text(self, user_id: str, text: str) -> str: ...
+
+    async def download_media(self, url: str) -> bytes: ...
+
+
+class CheckInReply(Protocol):
+    """Home-isolation monitoring's hook (intake.isolation): True if the message answered a check-in."""
+
+    async def __call__(self, party: str, text: str, at: datetime) -> bool: ...
 
 
 class AuditLog(Protocol):
@@ -114,6 +129,8 @@ class IntakeService:
     outcome_sms: bool = False
     audit: AuditLog | None = None
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
+    zalo: ZaloMessaging | None = None
+    check_in_reply: CheckInReply | None = None
 
     # --- journal entries -> tickets -------------------------------------------------------------
     async def apply(self, entry: JournalEntry) -> None:
@@ -121,6 +138,7 @@ class IntakeService:
         handlers: Mapping[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
             "call": self._apply_call, "transcription": self._apply_transcription,
             "recording": self._apply_recording, "sms": self._apply_sms, "manual": self._apply_manual,
+            "zalo": self._apply_zalo, "zalo_follow": self._apply_zalo_follow,
         }
         handler = handlers.get(entry.kind)
         if handler is None:
@@ -169,6 +187,9 @@ class IntakeService:
             call_ticket_id(p["call_sid"]), Channel.CALL, p["received_at"], None), call_sid=p["call_sid"]), attach)
 
     async def _apply_sms(self, p: dict[str, Any]) -> None:
+        if self.check_in_reply is not None and await self.check_in_reply(
+                p["sender"], p["body"], datetime.fromisoformat(p["received_at"])):
+            return  # an answer to a home-isolation check-in: recorded on the case, not a new report
         def add(t: Ticket) -> Ticket | None:
             if p["message_sid"] in t.message_sids:
                 return None
@@ -304,6 +325,83 @@ class IntakeService:
         return await self._upsert(ticket.id, lambda: ticket,
                                   lambda t: t.with_change(SYSTEM, action, self.clock()))
 
+    # --- Zalo (issue 17) ----------------------------------------------------------------------
+    async def _apply_zalo(self, p: dict[str, Any]) -> None:
+        party, text = party_of(p["user_id"]), p.get("text") or ""
+        if p["event"] == "user_send_text" and self.check_in_reply is not None and await self.check_in_reply(
+                party, text, datetime.fromisoformat(p["received_at"])):
+            return
+        line = await self._zalo_line(p)
+        place = self.locate(text) if p["event"] == "user_send_location" and text and self.locate else None
+
+        def add(t: Ticket) -> Ticket | None:
+            if p["msg_id"] in t.message_sids:
+                return None
+            t = replace(t, messages=(*t.messages, line), message_sids=(*t.message_sids, p["msg_id"]))
+            if place is not None and t.district is None:  # a shared location beats a guess from the text
+                t = t.with_change(SYSTEM, "located", self.clock(), district=place.district, ward=place.ward)
+            return t
+        ticket = await self._upsert(p["ticket_id"], lambda: self._new_ticket(
+            p["ticket_id"], Channel.ZALO, p["received_at"], party, actor="zalo"), add)
+        if ticket.message_sids[:1] == (p["msg_id"],):
+            await self._zalo_ack(ticket, p["user_id"])
+
+    async def _zalo_line(self, p: dict[str, Any]) -> str:
+        """One message as the ticket shows it; a voice message is transcribed when a speech engine is set."""
+        text = p.get("text") or ""
+        if p["event"] == "user_send_image":
+            return f"[Ảnh] {p.get('image_url') or ''} {text}".strip()
+        if p["event"] == "user_send_location":
+            return f"[Vị trí] {text} ({p['latitude']}, {p['longitude']})".replace("  ", " ")
+        if p["event"] == "user_send_audio":
+            heard = None
+            if self.speech is not None and self.zalo is not None and p.get("audio_url"):
+                try:
+                    audio = await self.zalo.download_media(p["audio_url"])
+                    heard = (await asyncio.to_thread(self.speech.transcribe, audio)).text.strip() or None
+                except (ValueError, IntakeError) as err:  # AAC voice notes do not decode: keep the link
+                    log.warning("Zalo voice message %s not transcribed: %s", p["msg_id"], type(err).__name__)
+            return f"[Ghi âm] {heard or p.get('audio_url') or ''}".strip()
+        return text
+
+    async def _zalo_ack(self, ticket: Ticket, user_id: str) -> None:
+        if self.zalo is None or any(c.action.startswith("zalo_ack") for c in ticket.history):
+            return
+        try:
+            await self.zalo.send_text(user_id, f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. Mã phiếu: "
+                                               f"{ticket.number}. Nếu nguy hiểm đến tính mạng, xin gọi 115.")
+            action = "zalo_ack_sent"
+        except IntakeError as err:  # the ticket stands without the courtesy message; the failure is recorded
+            log.warning("Zalo acknowledgement for ticket %s failed: %s", ticket.id, type(err).__name__)
+            action = "zalo_ack_failed"
+        await self._upsert(ticket.id, _constant(ticket), lambda t: None if any(
+            c.action.startswith("zalo_ack") for c in t.history) else t.with_change(SYSTEM, action, self.clock()))
+
+    async def _apply_zalo_follow(self, p: dict[str, Any]) -> None:
+        log.info("Zalo %s event applied", p["event"])
+        if p["event"] == "follow" and self.zalo is not None:
+            try:
+                await self.zalo.send_text(p["user_id"], "Cảm ơn quý vị đã quan tâm Đường dây nóng 1022 Bình Dương. "
+                                                        "Quý vị có thể nhắn phản ánh tại đây; nếu nguy hiểm đến "
+                                                        "tính mạng, xin gọi 115.")
+            except IntakeError as err:
+                log.warning("Zalo welcome message failed: %s", type(err).__name__)
+
+    async def reply_zalo(self, ticket_id: str, text: str, *, actor: str) -> Ticket:
+        """Send an operator's reply to the citizen of a Zalo ticket and record it as a note."""
+        ticket, _ = await self.store.get(ticket_id)
+        user = zalo_user_of(ticket.caller)
+        if user is None:
+            raise InvalidTicket("phiếu này không đến từ Zalo")
+        if self.zalo is None:
+            raise InvalidTicket("Zalo OA chưa được cấu hình (ZALO_APP_ID, token)")
+        message_id = await self.zalo.send_text(user, text)
+        now = self.clock()
+        updated = await self._upsert(ticket.id, _constant(ticket), lambda t: replace(
+            t, notes=(*t.notes, Note(now, actor, f"[Trả lời qua Zalo] {text}"))).with_change(actor, "zalo_reply", now))
+        await self._audit(ticket.id, [Change(now, actor, "zalo_reply", {}, {"message_id": message_id})])
+        return updated
+
     # --- escalation ----------------------------------------------------------------------------
     def _mark_escalated(self, ticket: Ticket) -> Ticket | None:
         if ticket.escalated_at is not None:
@@ -363,6 +461,11 @@ async def open_ticket_of_sender(sender: str, since: datetime, *, journal: Journa
 def call_ticket_id(call_sid: str) -> str:
     """Calls map to tickets deterministically, so replays and retries land on the same ticket."""
     return f"call-{call_sid}"
+
+
+def zalo_ticket_id(msg_id: str) -> str:
+    """A new Zalo ticket is named after its first message."""
+    return f"zalo-{msg_id}"
 
 
 def sms_ticket_id(message_sid: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hotline.access import ACCESS, PUBLIC, TWILIO
+from hotline.access import ACCESS, PUBLIC, TWILIO, ZALO
 from hotline.settings import Settings
 from hotline.web import create_app
 from tests.factories import KEYS, auth, make_settings
@@ -35,7 +35,7 @@ def _concrete(path: str) -> str:
 
 def _refusal(path: str, admits: frozenset[str]) -> int:
     """Webhooks answer 403 unsigned; APIs 401; pages send the browser to sign in (303)."""
-    if admits is TWILIO:
+    if admits is TWILIO or admits is ZALO:
         return 403
     return 401 if path.startswith("/api/") else 303
 
@@ -53,7 +53,7 @@ async def test_no_protected_route_answers_without_credentials(client: TestClient
 
 async def test_no_route_answers_to_a_role_it_does_not_admit(client: TestClient) -> None:
     for (method, path), admits in ACCESS.items():
-        if admits in (PUBLIC, TWILIO):
+        if admits in (PUBLIC, TWILIO, ZALO):
             continue
         for role in KEYS:
             resp = await client.request(method, _concrete(path), headers=auth(role), allow_redirects=False)

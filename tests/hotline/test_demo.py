@@ -20,7 +20,7 @@ async def test_demo_load_creates_users_and_tickets_with_a_surge(settings: Settin
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["demo", "load", "--tickets", "80"], env=env)
 
     assert result.exit_code == 0, result.output
-    made = re.search(r"created 5 users, 80 tickets and (\d+) posts", result.output)
+    made = re.search(r"created 6 users, 81 tickets, (\d+) posts and 6 home-isolation cases", result.output)
     assert made is not None and 60 <= int(made[1]) <= 71  # exact copies in the sample are stored once
     tickets = f"{unique_prefix}tickets"
     await es.indices.refresh(index=tickets)
@@ -30,6 +30,15 @@ async def test_demo_load_creates_users_and_tickets_with_a_surge(settings: Settin
     assert districts.get("Dĩ An", 0) >= 10
     assert len(counts["aggregations"]["category"]["buckets"]) >= 5
     again = await asyncio.to_thread(CliRunner().invoke, cli, ["demo", "load", "--tickets", "80"], env=env)
-    assert "created 0 users, 0 tickets and 0 posts" in again.output
+    assert "created 0 users, 0 tickets, 0 posts and 0 home-isolation cases" in again.output
     claims = await es.search(index=f"{unique_prefix}claims", size=0)
     assert 5 <= claims["hits"]["total"]["value"] <= 40  # rumours grouped, not one claim per post
+    # Issue 17: a Zalo conversation and one ward's home-isolation cases, one of them worsening.
+    zalo = await es.search(index=tickets, query={"term": {"channel": "zalo"}})
+    assert zalo["hits"]["total"]["value"] == 1 and len(zalo["hits"]["hits"][0]["_source"]["messages"]) == 3
+    cases = f"{unique_prefix}isolation_cases"
+    await es.indices.refresh(index=cases)
+    risks: Any = await es.search(index=cases, size=0, aggs={"risk": {"terms": {"field": "risk"}},
+                                                            "place": {"terms": {"field": "place"}}})
+    assert {b["key"] for b in risks["aggregations"]["place"]["buckets"]} == {"Dĩ An/Đông Hòa"}
+    assert {b["key"] for b in risks["aggregations"]["risk"]["buckets"]} >= {"red", "yellow", "green"}
