@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
-from tests.factories import auth, make_settings
+from tests.factories import LOCAL_FETCH_SETTINGS, auth, make_settings
 from tests.intake.test_webhooks import wait_for
 from tests.intake.test_twilio_rest import asr_dir, wav  # noqa: F401 (fixtures: espeak-ng audio, tiny Whisper)
 from tests.intake.zalo_fake import (APP_ID, APP_SECRET, OA_ID, OA_SECRET, USER, FakeZalo, attachment_event,
@@ -36,7 +36,7 @@ def zalo_settings(settings: Settings, tmp_path: Path, prefix: str, base: str, **
     return make_settings(settings, tmp_path, index_prefix=prefix, zalo_app_id=APP_ID, zalo_oa_id=OA_ID,
                          zalo_oa_secret_key=OA_SECRET, zalo_app_secret=APP_SECRET, zalo_api_base=base,
                          zalo_oauth_base=base, zalo_access_token="access-0", zalo_refresh_token="refresh-0",
-                         zalo_media_hosts=("127.0.0.1",), **overrides)
+                         zalo_media_hosts=("127.0.0.1",), **{**LOCAL_FETCH_SETTINGS, **overrides})
 
 
 @pytest.fixture
