@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
