@@ -17,7 +17,10 @@ from hotline.audit import AuditLog
 from hotline.es import check_reachable, make_es
 from hotline.settings import Settings
 from intake import keys as intake_keys
+from dashboards.errors import UserNotFound
+from dashboards.store import UserStore
 from intake.journal import Journal, JournalWriter
+from intake.places import PlaceIndex
 from intake.service import IntakeService, SlaPolicy
 from intake.store import StoreUnavailable, TicketStore
 from intake.twilio_api import TwilioApi
@@ -56,6 +59,19 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str
             log.exception("%s failed", name)
 
 
+def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str], Awaitable[bool]]:
+    """Tickets go only to active users of the operator role (issue 13)."""
+    users = UserStore(es, settings.alias("users"))
+
+    async def is_active_operator(name: str) -> bool:
+        try:
+            user = await users.get(name)
+        except UserNotFound:
+            return False
+        return user.active and user.role == "operator"
+    return is_active_operator
+
+
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
     category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
@@ -69,7 +85,7 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
     return IntakeService(
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
-        audit=AuditLog.for_settings(settings, es),
+        audit=AuditLog.for_settings(settings, es), assignees=_operator_check(settings, es),
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
 
@@ -91,6 +107,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[intake_keys.JOURNAL], app[intake_keys.WORKER] = journal, worker
     app[intake_keys.JOURNAL_WRITER] = writer
     app[intake_keys.STORE], app[intake_keys.SERVICE] = service.store, service
+    app[intake_keys.PLACES] = await asyncio.to_thread(PlaceIndex.load)
     pending = journal.counts()["pending"]
     tasks = [asyncio.create_task(writer.run(), name="journal-writer")]
     if settings.intake_worker == "inline":
