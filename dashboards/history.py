@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from dashboards import labels
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
-ACTORS: Final = {"system": "Hệ thống", "twilio": "Tổng đài", "test": "Hệ thống"}
+ACTORS: Final = {"system": "Hệ thống", "twilio": "Tổng đài"}
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo", "admin": "Quản trị"}
 CLAIM_STATES: Final = {"new": "Mới", "flagged": "Bị gắn cờ", "in_review": "Đang xác minh",
                        "verdict_given": "Đã kết luận", "correction_published": "Đã đăng cải chính",
