@@ -157,7 +157,7 @@ async def test_district_picker_matches_without_accents(console: Console) -> None
 
     rows = page.locator("table.queue tbody tr[data-ticket]")
     assert await rows.count() >= 2
-    assert all("Dĩ An" in await r.inner_text() for r in await rows.all())
+    assert all("Dĩ An" in text for text in await rows.all_inner_texts())
     assert await page.input_value('#queue-filters input[name="district"]') == "Dĩ An"
     await page.close()
 
@@ -270,8 +270,7 @@ async def test_leader_search_requires_every_word_and_drills_down_from_bar_cell_a
     await page.locator("#heat tbody tr").first.locator("td.cell a").first.click()
     await page.wait_for_load_state("networkidle")
     assert "district=D%C4%A9+An" in page.url and "category=" in page.url
-    assert all("Dĩ An" in await td.inner_text()
-               for td in await page.locator('#results td[data-label="Địa bàn"]').all())
+    assert all("Dĩ An" in text for text in await page.locator('#results td[data-label="Địa bàn"]').all_inner_texts())
 
     await page.goto("/trends")
     spike = page.locator("#spikes a").first
