@@ -13,9 +13,18 @@ MIN_EXPECTED: Final = 2.0
 """The least number of reports the baseline is taken to predict for a window (the floor on the baseline)."""
 
 
-def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia/Ho_Chi_Minh") -> dict[str, Any]:
-    """Hits of the search plus facets, volume by day × category, and district × category counts."""
+def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia/Ho_Chi_Minh",
+                 until: datetime | None = None) -> dict[str, Any]:
+    """Hits of the search plus facets, volume by day × category, and district × category counts.
+
+    The histogram spans the whole chosen window (empty days included), so the chart's axis is the window.
+    """
     body = build_ticket_search(search)
+    end = search.created_to or until
+    bounds: dict[str, Any] = {}
+    if search.created_from and end:
+        last = end - timedelta(seconds=1)
+        bounds["extended_bounds"] = {"min": search.created_from.isoformat(), "max": last.isoformat()}
     body["aggs"] = {
         "category": {"terms": {"field": "category", "size": 20}},
         "urgency": {"terms": {"field": "urgency", "size": 5}},
@@ -24,7 +33,7 @@ def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia
         "district": {"terms": {"field": "district", "size": 30, "missing": "—"},
                      "aggs": {"category": {"terms": {"field": "category", "size": 20}}}},
         "per_day": {"date_histogram": {"field": "created_at", "calendar_interval": interval, "time_zone": tz,
-                                       "min_doc_count": 0},
+                                       "min_doc_count": 0, **bounds},
                     "aggs": {"category": {"terms": {"field": "category", "size": 20}}}},
     }
     return body

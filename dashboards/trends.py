@@ -76,7 +76,8 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     start = search.created_from or datetime.now(LOCAL)
     end = search.created_to or datetime.now(LOCAL)
     weekly = end - start > WEEKLY_AFTER
-    page, aggs = await store.search_with_aggs(build_trends(search, interval="week" if weekly else "day"))
+    page, aggs = await store.search_with_aggs(build_trends(search, interval="week" if weekly else "day",
+                                                             until=datetime.now(timezone.utc)))
     # Spikes: the chosen window (the last 3 days when none was chosen) against the period before it.
     chosen = bool(request.query.get("from") or request.query.get("to"))
     recent_start, split, recent_end = spike_windows(datetime.now(timezone.utc), start if chosen else None,
@@ -118,7 +119,7 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     return page_context(
         request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search, weekly=weekly,
         chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY, link=bar_link,
-                                  date_label=date_label, title_label=title_label),
+                                  date_label=date_label, title_label=title_label, width=600, height=260),
         heat_rows=heat_rows, heat=lambda v: charts.heat_level(v, cell_max), spikes=spikes,
         spike_from=f"{split.astimezone(LOCAL):%d/%m}", spike_to=f"{recent_end.astimezone(LOCAL):%d/%m/%Y}", posts=posts, post_total=post_total, districts=places.districts,
         district_shown=search.district[0] if search.district else "",
