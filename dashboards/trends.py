@@ -121,7 +121,8 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
         chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY, link=bar_link,
                                   date_label=date_label, title_label=title_label, width=600, height=260),
         heat_rows=heat_rows, heat=lambda v: charts.heat_level(v, cell_max), spikes=spikes,
-        spike_from=f"{split.astimezone(LOCAL):%d/%m}", spike_to=f"{recent_end.astimezone(LOCAL):%d/%m/%Y}", posts=posts, post_total=post_total, districts=places.districts,
+        spike_from=f"{split.astimezone(LOCAL):%d/%m}", spike_to=f"{(recent_end - timedelta(seconds=1)).astimezone(LOCAL):%d/%m/%Y}",
+        posts=posts, post_total=post_total, districts=places.districts,
         district_shown=search.district[0] if search.district else "",
         drill=lambda **changes: drill_link(request, **changes), export_query=request.query_string)
 

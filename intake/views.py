@@ -189,13 +189,15 @@ async def get_tickets(request: web.Request) -> web.Response:
     unassigned = request.query.get("unassigned", "")
     if unassigned not in ("", "true", "false"):
         raise InvalidTicket("unassigned must be true or false")
+    places = request.app[keys.PLACES]
     search = TicketSearch(
-        **query_fields(request.query.get("q"), places=request.app[keys.PLACES], allow_phone=_show_caller(request),
+        **query_fields(request.query.get("q"), places=places, allow_phone=_show_caller(request),
                        any_word=match == "any"),
         status=_list_param(request, "status", tuple(s.value for s in Status)),
         category=_list_param(request, "category", CATEGORIES),
         urgency=_list_param(request, "urgency", ("emergency", "high", "normal")),
-        district=_list_param(request, "district"), ward=_list_param(request, "ward"),
+        district=tuple(places.district(d) or d for d in _list_param(request, "district")),
+        ward=tuple(places.ward(w) or w for w in _list_param(request, "ward")),
         channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
         assignee=_list_param(request, "assignee"), unassigned=unassigned == "true",
         created_from=_date_param(request, "from"), created_to=_date_param(request, "to"), sort=Sort(sort_raw),
