@@ -74,7 +74,7 @@ SILENT: Final = frozenset({"category_corrected", "recording_url", "recording_sid
 def _field_changes(before: Mapping[str, Any], after: Mapping[str, Any], actor: str, names: Names) -> list[str]:
     parts = []
     for name, new in after.items():
-        if name in SILENT:
+        if name in SILENT or (name == "category_score" and new is None):  # a correction: shown by its category
             continue
         old = before.get(name)
         if name == "assignee":

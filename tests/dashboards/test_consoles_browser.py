@@ -294,10 +294,16 @@ async def test_error_pages_are_vietnamese_pages_for_browsers(console: Console) -
 
 
 PAGES = [("lan", ["/operator", "/operator/tickets/t-lockdown", "/operator/tickets/nope"]),
-         ("hoa", ["/trends", "/trends?q=phong+toa+di+an"]), ("minh", ["/admin/users", "/admin/audit"])]
+         ("hoa", ["/trends", "/trends?q=phong+toa+di+an"]), ("minh", ["/admin/users", "/admin/audit", "/comms"])]
 
 
 async def test_every_console_page_fits_a_phone_and_its_tables_keep_their_labels(console: Console) -> None:
+    login = await console.browser.new_page(base_url=str(console.server.make_url("")),
+                                           viewport={"width": 390, "height": 844})
+    await login.goto("/login")
+    await login.screenshot(path=ARTIFACTS / "phone-console-login.png", full_page=True)
+    assert await login.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    await login.close()
     for username, paths in PAGES:
         page = await console.sign_in(username, width=390, height=844)
         for path in paths:

@@ -192,14 +192,14 @@ async def test_setting_the_assignee_of_a_held_ticket_without_the_version_is_409(
     assert with_version.status == 200 and (await with_version.json())["assignee"] == "binh"
 
 
-@pytest.mark.parametrize("assignee", ["nobody", "cuong", "hoa"])
-async def test_only_an_active_operator_can_be_assigned(client: TestClient, assignee: str) -> None:
+async def test_only_an_active_operator_can_be_assigned(client: TestClient) -> None:
     created = await _manual(client, "đèn đường hư ở Tân Định")
 
-    resp = await client.patch(f"/api/tickets/{created['id']}", json={"assignee": assignee}, headers=auth("operator"))
-
-    assert resp.status == 400
-    assert "điện thoại viên đang hoạt động" in (await resp.json())["message"]
+    for assignee in ("nobody", "cuong", "hoa"):  # unknown, deactivated, a leader
+        resp = await client.patch(f"/api/tickets/{created['id']}", json={"assignee": assignee},
+                                  headers=auth("operator"))
+        assert resp.status == 400, assignee
+        assert "điện thoại viên đang hoạt động" in (await resp.json())["message"]
 
 
 async def test_q_finds_a_ticket_by_its_visible_number(client: TestClient) -> None:
@@ -213,18 +213,17 @@ async def test_q_finds_a_ticket_by_its_visible_number(client: TestClient) -> Non
     assert [t["id"] for t in body["tickets"]] == [created["id"]]
 
 
-@pytest.mark.parametrize("typed", ["0912 345 678", "+84912345678", "84912345678", "0912.345.678", "+84 912-345-678"])
-async def test_q_finds_an_operator_the_callers_tickets_by_phone_in_any_format(client: TestClient, typed: str) -> None:
+async def test_q_finds_an_operator_the_callers_tickets_by_phone_in_any_format(client: TestClient) -> None:
     mine = await _manual(client, "xin hỏi lịch tiêm", caller="0912345678")
     await _manual(client, "hỏi giá rau", caller="+84912000999")
     await client.app[intake_keys.STORE].refresh()
-
-    operator = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("operator"))).json()
-    leader = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("leader"))).json()
-
     assert mine["caller"] == "+84912345678"  # stored as Twilio stores callers
-    assert [t["id"] for t in operator["tickets"]] == [mine["id"]]
-    assert leader["total"] == 0  # leaders cannot confirm a masked number by searching for it
+
+    for typed in ("0912 345 678", "+84912345678", "84912345678", "0912.345.678", "+84 912-345-678"):
+        operator = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("operator"))).json()
+        leader = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("leader"))).json()
+        assert [t["id"] for t in operator["tickets"]] == [mine["id"]], typed
+        assert leader["total"] == 0  # leaders cannot confirm a masked number by searching for it
 
 
 async def test_leaders_search_without_diacritics_finds_the_place_and_not_the_near_misses(client: TestClient) -> None:
