@@ -1,6 +1,7 @@
 """Pure builders of the leaders' aggregations over the tickets index."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -8,11 +9,22 @@ from intake.queries import TicketSearch, build_ticket_search
 
 SPIKE_RECENT: Final = timedelta(days=3)
 SPIKE_BASELINE: Final = timedelta(days=14)
+MIN_EXPECTED: Final = 2.0
+"""The least number of reports the baseline is taken to predict for a window (the floor on the baseline)."""
 
 
-def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia/Ho_Chi_Minh") -> dict[str, Any]:
-    """Hits of the search plus facets, volume by day × category, and district × category counts."""
+def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia/Ho_Chi_Minh",
+                 until: datetime | None = None) -> dict[str, Any]:
+    """Hits of the search plus facets, volume by day × category, and district × category counts.
+
+    The histogram spans the whole chosen window (empty days included), so the chart's axis is the window.
+    """
     body = build_ticket_search(search)
+    end = search.created_to or until
+    bounds: dict[str, Any] = {}
+    if search.created_from and end:
+        last = end - timedelta(seconds=1)
+        bounds["extended_bounds"] = {"min": search.created_from.isoformat(), "max": last.isoformat()}
     body["aggs"] = {
         "category": {"terms": {"field": "category", "size": 20}},
         "urgency": {"terms": {"field": "urgency", "size": 5}},
@@ -21,39 +33,53 @@ def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia
         "district": {"terms": {"field": "district", "size": 30, "missing": "—"},
                      "aggs": {"category": {"terms": {"field": "category", "size": 20}}}},
         "per_day": {"date_histogram": {"field": "created_at", "calendar_interval": interval, "time_zone": tz,
-                                       "min_doc_count": 0},
+                                       "min_doc_count": 0, **bounds},
                     "aggs": {"category": {"terms": {"field": "category", "size": 20}}}},
     }
     return body
 
 
-def build_spikes(now: datetime, *, recent: timedelta = SPIKE_RECENT, baseline: timedelta = SPIKE_BASELINE) -> dict[str, Any]:
-    """Category × district counts in the recent window and in the baseline window before it."""
-    start = now - recent - baseline
-    return {"size": 0, "query": {"range": {"created_at": {"gte": start.isoformat(), "lt": now.isoformat()}}},
+def spike_windows(now: datetime, chosen_from: datetime | None = None, chosen_to: datetime | None = None
+                  ) -> tuple[datetime, datetime, datetime]:
+    """(baseline start, recent start, recent end): the chosen window, or the last SPIKE_RECENT, and before it a
+    baseline at least SPIKE_BASELINE long and twice the window (issue 13)."""
+    end = min(chosen_to or now, now)
+    split = chosen_from if chosen_from is not None and chosen_from < end else end - SPIKE_RECENT
+    baseline = max(SPIKE_BASELINE, 2 * (end - split))
+    return split - baseline, split, end
+
+
+def build_spikes(search: TicketSearch, start: datetime, split: datetime, end: datetime) -> dict[str, Any]:
+    """Category × district counts of the search's tickets in [split, end) and in the baseline [start, split)."""
+    body = build_ticket_search(replace(search, created_from=start, created_to=end, size=0, page=1))
+    return {"size": 0, "query": body["query"],
             # Nested terms rather than multi_terms, which lives in x-pack and is not on every cluster.
             "aggs": {"category": {"terms": {"field": "category", "size": 20}, "aggs": {
                 "district": {"terms": {"field": "district", "size": 50}, "aggs": {
                     "windows": {"range": {"field": "created_at", "ranges": [
-                        {"key": "baseline", "from": start.isoformat(), "to": (now - recent).isoformat()},
-                        {"key": "recent", "from": (now - recent).isoformat(), "to": now.isoformat()}]}}}}}}}}
+                        {"key": "baseline", "from": start.isoformat(), "to": split.isoformat()},
+                        {"key": "recent", "from": split.isoformat(), "to": end.isoformat()}]}}}}}}}}
 
 
 def read_spikes(aggs: dict[str, Any], *, recent: timedelta = SPIKE_RECENT, baseline: timedelta = SPIKE_BASELINE,
-                min_recent: int = 5, min_ratio: float = 3.0) -> list[dict[str, Any]]:
-    """Pairs whose daily rate in the recent window is at least `min_ratio` times their baseline rate."""
-    scale = baseline / recent
+                min_recent: int = 5, min_ratio: float = 3.0, floor: float = MIN_EXPECTED) -> list[dict[str, Any]]:
+    """Pairs whose count in the recent window is at least `min_ratio` times what the baseline predicts.
+
+    The prediction is the baseline's rate over the recent window's length, but never below `floor` reports:
+    a pair with no history is compared with a small usual level, not divided by zero ("gấp 163 lần").
+    """
     spikes = []
     pairs = ((c["key"], d) for c in aggs["category"]["buckets"] for d in c["district"]["buckets"])
     for category, bucket in pairs:
         windows = {w["key"]: w["doc_count"] for w in bucket["windows"]["buckets"]}
         now_count, before = windows.get("recent", 0), windows.get("baseline", 0)
-        # +1 smoothing: a pair never seen before still needs min_recent reports to count as a spike.
-        ratio = now_count * scale / (before + 1)
+        expected = max(before * (recent / baseline), floor)
+        ratio = now_count / expected
         if now_count >= min_recent and ratio >= min_ratio:
             spikes.append({"category": category, "district": bucket["key"], "recent": now_count,
-                           "baseline": before, "ratio": round(ratio, 1)})
-    return sorted(spikes, key=lambda s: s["ratio"], reverse=True)
+                           "baseline": before, "expected": round(expected, 1), "ratio": round(ratio, 1),
+                           "new": before == 0})
+    return sorted(spikes, key=lambda s: (s["ratio"], s["recent"]), reverse=True)
 
 
 def build_audit_search(size: int, target_type: str | None = None, actor: str | None = None) -> dict[str, Any]:

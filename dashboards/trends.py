@@ -6,6 +6,7 @@ import io
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -14,10 +15,10 @@ from classifier.text import mask_pii, normalise
 from dashboards import charts, labels
 from dashboards import keys as dashboard_keys
 from dashboards.isolation import ward_counts
-from dashboards.queries import build_spikes, build_trends, read_spikes
+from dashboards.queries import build_spikes, build_trends, read_spikes, spike_windows
 from dashboards.views import page_context
 from intake import keys as intake_keys
-from intake.queries import Sort, TicketSearch
+from intake.queries import Sort, TicketSearch, query_fields
 from intake.records import MAX_YEAR, MIN_YEAR
 from social_monitor import keys as social_keys
 from social_monitor.queries import PostSearch, build_post_search
@@ -26,34 +27,52 @@ routes = web.RouteTableDef()
 LOCAL: Final = timezone(timedelta(hours=7))
 EXPORT_LIMIT: Final = 10_000
 NUMBER_ROLES: Final = frozenset({"operator", "admin"})
+WEEKLY_AFTER: Final = timedelta(days=62)
+"""Longer ranges are charted by week: daily bars would be a few pixels wide with unreadable dates."""
+DRILL_KEYS: Final = ("q", "match", "category", "urgency", "channel", "district", "from", "to")
+
+
+def _day(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name, "")
+    try:
+        value = datetime.fromisoformat(raw).replace(tzinfo=LOCAL) if raw.isascii() else None
+    except ValueError:
+        return None
+    if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:  # 9999-12-31 + 1 day overflowed (issue 14, #9)
+        return None
+    return value
 
 
 def _search(request: web.Request, *, size: int) -> TicketSearch:
     """The leader's filters from the query string; unknown values are ignored rather than refused."""
-    q = request.query.get("q", "").strip() or None
-    forms = normalise(q) if q else None
+    places = request.app[intake_keys.PLACES]
 
     def pick(name: str, allowed: dict[str, str]) -> tuple[str, ...]:
         value = request.query.get(name, "")
         return (value,) if value in allowed else ()
 
-    def day(name: str, end: bool = False) -> datetime | None:
-        raw = request.query.get(name, "")
-        try:
-            value = datetime.fromisoformat(raw).replace(tzinfo=LOCAL) if raw.isascii() else None
-        except ValueError:
-            return None
-        if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:  # 9999-12-31 + 1 day overflowed (issue 14, #9)
-            return None
-        return value + timedelta(days=1) if end else value
-
-    district = request.query.get("district", "").strip()
-    created_from = day("from") or (datetime.now(LOCAL) - timedelta(days=30)).replace(hour=0, minute=0, second=0,
-                                                                                     microsecond=0)
-    return TicketSearch(q=q, q_folded=forms.folded if forms else None, q_segmented=forms.segmented if forms else None,
+    typed = request.query.get("district", "").strip()
+    district = (places.district(typed) or typed) if typed else None
+    end = _day(request, "to")
+    created_from = _day(request, "from") or (datetime.now(LOCAL) - timedelta(days=30)).replace(
+        hour=0, minute=0, second=0, microsecond=0)
+    return TicketSearch(**query_fields(request.query.get("q"), places=places, allow_phone=False,
+                                       any_word=request.query.get("match") == "any"),
                         category=pick("category", labels.CATEGORY), urgency=pick("urgency", labels.URGENCY),
                         channel=pick("channel", labels.CHANNEL), district=(district,) if district else (),
-                        created_from=created_from, created_to=day("to", end=True), sort=Sort.NEWEST, size=size)
+                        created_from=created_from, created_to=end + timedelta(days=1) if end else None,
+                        sort=Sort.NEWEST, size=size)
+
+
+def drill_link(request: web.Request, **changes: str | None) -> str:
+    """The trends page with the current filters and `changes` (None removes one), at its result list."""
+    query = {k: v for k, v in request.query.items() if k in DRILL_KEYS and v}
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = value
+    return "/trends?" + urlencode(query) + "#results"
 
 
 def _may_see_numbers(request: web.Request) -> bool:
@@ -73,28 +92,64 @@ def csv_cell(value: str) -> str:
 @routes.get("/trends")
 @aiohttp_jinja2.template("trends.html")
 async def get_trends(request: web.Request) -> dict[str, Any]:
-    """Roles: leader, admin. Search and aggregate complaints."""
+    """Roles: leader, admin. Search and aggregate complaints; every bar, cell and spike leads to its tickets."""
     store = request.app[intake_keys.STORE]
     search = _search(request, size=50)
-    page, aggs = await store.search_with_aggs(build_trends(search))
-    _, spike_aggs = await store.search_with_aggs(build_spikes(datetime.now(timezone.utc)))
+    start = search.created_from or datetime.now(LOCAL)
+    end = search.created_to or datetime.now(LOCAL)
+    weekly = end - start > WEEKLY_AFTER
+    page, aggs = await store.search_with_aggs(build_trends(search, interval="week" if weekly else "day",
+                                                             until=datetime.now(timezone.utc)))
+    # Spikes: the chosen window (the last 3 days when none was chosen) against the period before it.
+    chosen = bool(request.query.get("from") or request.query.get("to"))
+    recent_start, split, recent_end = spike_windows(datetime.now(timezone.utc), start if chosen else None,
+                                                    end if chosen else None)
+    _, spike_aggs = await store.search_with_aggs(build_spikes(replace(search, created_from=None, created_to=None),
+                                                              recent_start, split, recent_end))
+    spikes = read_spikes(spike_aggs, recent=recent_end - split, baseline=split - recent_start)
+    last_day = (recent_end.astimezone(LOCAL) - timedelta(seconds=1)).date().isoformat()
+    for s in spikes:
+        s["href"] = drill_link(request, category=s["category"], district=s["district"],
+                               **{"from": split.astimezone(LOCAL).date().isoformat(), "to": last_day})
     posts: list[Any] = []
     post_total = 0
     if search.q:  # the same words over monitored posts, so a leader sees both sides of a topic
+        forms = normalise(search.q)
         posts, post_total = await request.app[social_keys.STORE].search_posts(build_post_search(
-            PostSearch(q_folded=search.q_folded, q_segmented=search.q_segmented, size=20)))
-    districts = aggs["district"]["buckets"]
-    cell_max = max((c["doc_count"] for d in districts for c in d["category"]["buckets"]), default=0)
-    heat_rows = [(d["key"], d["doc_count"], {c["key"]: c["doc_count"] for c in d["category"]["buckets"]})
-                 for d in districts]
+            PostSearch(q_folded=forms.folded, q_segmented=forms.segmented, size=20)))
+
+    def bar_link(key: str, category: str) -> str:
+        first = datetime.fromisoformat(key).date()
+        last = first + timedelta(days=6 if weekly else 0)
+        return drill_link(request, category=category, **{"from": first.isoformat(), "to": last.isoformat()})
+
+    def date_label(key: str) -> str:
+        return datetime.fromisoformat(key).strftime("%d/%m")
+
+    def title_label(key: str) -> str:
+        day = datetime.fromisoformat(key)
+        return f"tuần từ {day:%d/%m/%Y}" if weekly else f"{day:%d/%m/%Y}"
+
     if not _may_see_numbers(request):
         page = replace(page, tickets=[replace(t, text=mask_pii(t.text)) for t in page.tickets])
         posts = [replace(p, text=mask_pii(p.text)) for p in posts]
+    places = request.app[intake_keys.PLACES]
+    by_district = {d["key"]: d for d in aggs["district"]["buckets"]}
+    names = [*places.districts, *(k for k in by_district if k not in places.districts)]
+    heat_rows = [(name, by_district[name]["doc_count"] if name in by_district else 0,
+                  {c["key"]: c["doc_count"] for c in by_district[name]["category"]["buckets"]}
+                  if name in by_district else {}) for name in names]
+    heat_rows.sort(key=lambda row: -row[1])
+    cell_max = max((v for _, _, cells in heat_rows for v in cells.values()), default=0)
     return page_context(
-        request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search,
-        chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY), heat_rows=heat_rows,
-        heat=lambda v: charts.heat(v, cell_max), spikes=read_spikes(spike_aggs), posts=posts,
-        post_total=post_total, isolation_counts=await ward_counts(request),
+        request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search, weekly=weekly,
+        chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY, link=bar_link,
+                                  date_label=date_label, title_label=title_label, width=600, height=260),
+        heat_rows=heat_rows, heat=lambda v: charts.heat_level(v, cell_max), spikes=spikes,
+        spike_from=f"{split.astimezone(LOCAL):%d/%m}", spike_to=f"{(recent_end - timedelta(seconds=1)).astimezone(LOCAL):%d/%m/%Y}",
+        posts=posts, post_total=post_total, districts=places.districts,
+        district_shown=search.district[0] if search.district else "",
+        drill=lambda **changes: drill_link(request, **changes), isolation_counts=await ward_counts(request),
         export_query=request.query_string)
 
 

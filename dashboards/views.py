@@ -7,13 +7,16 @@ import math
 import secrets
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
+from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from dashboards import keys, service
+from dashboards import history, keys, service
+from intake import keys as intake_keys
+from intake.store import TicketStore
 from dashboards.accounts import ROLES
 from dashboards.errors import DashboardError, UserExists, UserNotFound
 
@@ -39,6 +42,20 @@ def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
     """What every template needs: who is signed in and the CSRF token for its forms."""
     return {"actor": request.get(keys.ACTOR), "role": request.get(keys.ROLE), "csrf": request.get(keys.CSRF, ""),
             "role_names": ROLE_NAMES, **extra}
+
+
+async def people_names(request: web.Request) -> dict[str, str]:
+    """User name -> display name, for history sentences and pickers."""
+    return {u.username: u.display_name for u in await request.app[keys.USERS].all()}
+
+
+async def ticket_numbers(store: TicketStore, ids: Iterable[str]) -> dict[str, str]:
+    """Visible numbers of tickets named by id (history and audit show numbers, not ids)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    page = await store.search({"query": {"ids": {"values": wanted}}, "size": len(wanted)})
+    return {t.id: t.number for t in page.tickets}
 
 
 def _safe_next(raw: str | None) -> str:
@@ -199,5 +216,11 @@ async def get_admin_audit(request: web.Request) -> dict[str, Any]:
         raise web.HTTPBadRequest(text=f"type must be one of {', '.join(AUDIT_TARGETS)}")
     actor = request.query.get("actor", "").strip()[:100] or None
     entries = await request.app[keys.AUDIT].recent(AUDIT_PAGE, kind, actor)
-    return page_context(request, entries=entries, kind=kind, actor_filter=actor or "", targets=AUDIT_TARGETS,
-                        page_size=AUDIT_PAGE)
+    numbers = await ticket_numbers(request.app[intake_keys.STORE],
+                                   [e.target_id for e in entries if e.target_type == "ticket"])
+    merged = [str(e.after["merged_into"]) for e in entries if e.after.get("merged_into")]
+    names = history.Names(await people_names(request), {**numbers, **await ticket_numbers(
+        request.app[intake_keys.STORE], merged)})
+    rows = [(e, history.describe(e.actor, e.action, e.before, e.after, names), names) for e in entries]
+    return page_context(request, rows=rows, names=names, kind=kind, actor_filter=actor or "",
+                        targets=AUDIT_TARGETS, page_size=AUDIT_PAGE)

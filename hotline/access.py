@@ -65,6 +65,7 @@ ACCESS: Final[Mapping[tuple[str, str], frozenset[str]]] = {
     ("GET", "/api/tickets/{ticket_id}"): frozenset({OPERATOR, LEADER, ADMIN}),
     ("PATCH", "/api/tickets/{ticket_id}"): frozenset({OPERATOR, ADMIN}),
     ("GET", "/api/tickets/{ticket_id}/recording"): frozenset({OPERATOR, ADMIN}),
+    ("POST", "/api/tickets/{ticket_id}/replies"): frozenset({OPERATOR, ADMIN}),
     ("GET", "/api/posts"): frozenset({COMMS, LEADER, ADMIN}),
     ("POST", "/api/posts"): frozenset({COMMS, ADMIN}),  # integrations: an API key with role comms
     ("GET", "/api/claims"): frozenset({COMMS, LEADER, ADMIN}),

@@ -21,7 +21,10 @@ from intake import keys as intake_keys
 from intake.isolation.keys import ISOLATION
 from intake.isolation.service import IsolationConfig, IsolationService
 from intake.isolation.store import CaseStore
+from dashboards.errors import UserNotFound
+from dashboards.store import UserStore
 from intake.journal import Journal, JournalWriter
+from intake.places import PlaceIndex
 from intake.service import IntakeService, SlaPolicy
 from intake.store import StoreUnavailable, TicketStore
 from intake.twilio_api import TwilioApi
@@ -88,6 +91,19 @@ def make_isolation(settings: Settings, es: AsyncElasticsearch, service: IntakeSe
     return isolation
 
 
+def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str], Awaitable[bool]]:
+    """Tickets go only to active users of the operator role (issue 13)."""
+    users = UserStore(es, settings.alias("users"))
+
+    async def is_active_operator(name: str) -> bool:
+        try:
+            user = await users.get(name)
+        except UserNotFound:
+            return False
+        return user.active and user.role == "operator"
+    return is_active_operator
+
+
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession,
                        fetcher: GuardedFetcher) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
@@ -104,7 +120,7 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
     return IntakeService(
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
-        audit=AuditLog.for_settings(settings, es), zalo=zalo,
+        audit=AuditLog.for_settings(settings, es), zalo=zalo, assignees=_operator_check(settings, es),
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
 
@@ -129,6 +145,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     app[intake_keys.JOURNAL_WRITER] = writer
     app[intake_keys.STORE], app[intake_keys.SERVICE] = service.store, service
     isolation = app[ISOLATION] = make_isolation(settings, app[keys.ES], service)
+    app[intake_keys.PLACES] = await asyncio.to_thread(PlaceIndex.load)
     pending = journal.counts()["pending"]
     tasks = [asyncio.create_task(writer.run(), name="journal-writer")]
     if settings.intake_worker == "inline":

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from typing import Any, Final
 
+import aiohttp_jinja2
 from aiohttp import web
 from elastic_transport import ApiError, TransportError
 
@@ -47,40 +48,69 @@ def error_body(code: str, message: str) -> dict[str, str]:
     return {"error": code, "message": message}
 
 
+ERROR_PAGES: Final[dict[int, str]] = {
+    400: "Yêu cầu không hợp lệ.", 401: "Vui lòng đăng nhập.", 403: "Bạn không có quyền xem trang này.",
+    404: "Không tìm thấy trang hoặc phiếu này.", 405: "Thao tác này không được hỗ trợ ở đây.",
+    409: "Dữ liệu vừa được người khác thay đổi. Tải lại trang để xem.",
+    413: "Nội dung gửi lên quá lớn.", 429: "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau.",
+    500: "Hệ thống gặp lỗi. Vui lòng thử lại; nếu vẫn lỗi, báo cho quản trị.",
+    502: "Hệ thống tìm kiếm từ chối yêu cầu. Vui lòng thử lại sau.",
+    503: "Hệ thống tìm kiếm đang tạm thời không truy cập được. Vui lòng thử lại sau ít phút.",
+}
+
+
+def _wants_html(request: web.Request) -> bool:
+    """Browsers get error pages; API clients (and anything not asking for HTML) keep the JSON (issue 13)."""
+    if request.path.startswith(("/api/", "/twilio/")):
+        return False
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
+
+
+def _error(request: web.Request, status: int, code: str, message: str,
+           headers: dict[str, str] | None = None) -> web.Response:
+    """The JSON error, or for a browser a Vietnamese page (an English technical message is not shown there)."""
+    if not _wants_html(request):
+        return web.json_response(error_body(code, message), status=status, headers=headers)
+    # Messages written for people are Vietnamese (they have letters outside ASCII); others stay in the logs.
+    detail = message if not message.isascii() else None
+    context = dashboards.views.page_context(request, status=status, title=ERROR_PAGES.get(
+        status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400]), detail=detail)
+    response = aiohttp_jinja2.render_template("error.html", request, context, status=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Map exceptions to JSON errors; nothing below the handlers knows about HTTP status codes."""
+    """Map exceptions to errors; nothing below the handlers knows about HTTP status codes."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        return web.json_response(error_body(exc.reason.lower().replace(" ", "_"), exc.text or exc.reason),
-                                 status=exc.status, headers={k: v for k, v in exc.headers.items()
-                                                             if k.lower() not in ("content-type", "content-length")})
+        return _error(request, exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason,
+                      {k: v for k, v in exc.headers.items() if k.lower() not in ("content-type", "content-length")})
     except UnicodeDecodeError:
         # A body that is not valid UTF-8 (forms and JSON are decoded lazily, wherever they are read).
-        return web.json_response(error_body("bad_request", "the request body is not valid UTF-8"),
-                                 status=HTTPStatus.BAD_REQUEST)
+        return _error(request, HTTPStatus.BAD_REQUEST, "bad_request", "the request body is not valid UTF-8")
     except (IntakeError, DashboardError, SocialError) as exc:
         status = ERROR_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)
         if status >= 500:
             log.warning("%s on %s %s: %s", exc.code, request.method, request.path, type(exc).__name__)
-        return web.json_response(error_body(exc.code, str(exc)), status=status)
+        return _error(request, status, exc.code, str(exc))
     except (SearchUnavailable, TransportError) as exc:
         log.warning("search unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
-        return web.json_response(error_body("search_unavailable", "Elasticsearch is not reachable"),
-                                 status=HTTPStatus.SERVICE_UNAVAILABLE)
+        return _error(request, HTTPStatus.SERVICE_UNAVAILABLE, "search_unavailable", "Elasticsearch is not reachable")
     except ApiError as exc:
         # Not log.exception: an Elasticsearch refusal quotes the document it refused (issue 14, #10).
         log.error("Elasticsearch error on %s %s: %s(%s, %s)", request.method, request.path, type(exc).__name__,
                   exc.meta.status, exc.message)
-        return web.json_response(error_body("search_error", "Elasticsearch rejected the request"),
-                                 status=HTTPStatus.BAD_GATEWAY)
+        return _error(request, HTTPStatus.BAD_GATEWAY, "search_error", "Elasticsearch rejected the request")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return web.json_response(error_body("internal_error", "Internal error"),
-                                 status=HTTPStatus.INTERNAL_SERVER_ERROR)
+        return _error(request, HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Internal error")
 
 
 ERROR_STATUS: dict[type[Exception], HTTPStatus] = {

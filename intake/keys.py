@@ -7,6 +7,7 @@ from typing import Final
 from aiohttp import web
 
 from intake.journal import Journal, JournalWriter
+from intake.places import PlaceIndex
 from intake.service import IntakeService
 from intake.store import TicketStore
 from intake.worker import JournalWorker
@@ -28,6 +29,8 @@ JOURNAL_WRITER: Final = web.AppKey("journal_writer", JournalWriter)
 WORKER: Final = web.AppKey("journal_worker", JournalWorker)
 STORE: Final = web.AppKey("ticket_store", TicketStore)
 SERVICE: Final = web.AppKey("intake_service", IntakeService)
+PLACES: Final = web.AppKey("places", PlaceIndex)
+"""District and ward names for pickers and searches (from classifier.gazetteer)."""
 ACTOR: Final = web.RequestKey("intake_actor", str)
 """Who is making the request (user name or API key name); set by the access middleware (hotline/access.py)."""
 ROLE: Final = web.RequestKey("intake_role", str)

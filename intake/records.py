@@ -66,6 +66,40 @@ def ticket_number(ticket_id: str, created_at: datetime) -> str:
     return f"{created_at:%y%m%d}-{digest}"
 
 
+TICKET_NUMBER: Final = re.compile(r"^\s*(\d{6})\s*-\s*([0-9a-fA-F]{5})\s*$")
+"""A visible ticket number as people read it out or type it: 261201-78148 (case and spaces do not matter)."""
+_PHONE_SEPARATORS: Final = re.compile(r"[\s.\-()]")
+
+
+def parse_ticket_number(text: str) -> str | None:
+    """'261201-78b4c ' -> '261201-78B4C' if `text` is a visible ticket number, else None."""
+    match = TICKET_NUMBER.match(text)
+    return f"{match.group(1)}-{match.group(2).upper()}" if match else None
+
+
+def normalise_phone(text: str) -> str | None:
+    """A Vietnamese phone number in any usual format as +84…; None if `text` is not one.
+
+    0912 345 678, 0912.345.678, +84 912 345 678 and 84912345678 all give +84912345678 (issue 13).
+    """
+    compact = _PHONE_SEPARATORS.sub("", text.strip())
+    if compact.startswith("+84"):
+        rest = compact[3:]
+    elif compact.startswith("84") and len(compact) in (11, 12):
+        rest = compact[2:]
+    elif compact.startswith("0") and len(compact) in (10, 11):
+        rest = compact[1:]
+    else:
+        return None
+    return f"+84{rest}" if rest.isdigit() and 9 <= len(rest) <= 10 and rest[0] != "0" else None
+
+
+def phone_forms(e164: str) -> tuple[str, ...]:
+    """The forms a number may be stored in: Twilio's +84…, and 0… or 84… typed into a manual report."""
+    national = e164.removeprefix("+84")
+    return (e164, f"0{national}", f"84{national}")
+
+
 def mask_phone(phone: str | None) -> str | None:
     """+84912345678 -> +8491****678: enough to recognise a repeat caller, not to call them."""
     if not phone or len(phone) < 7:
@@ -414,5 +448,35 @@ class ManualReport:
         text = _optional_str(data, "text", max_len=MAX_TEXT)
         if not text:
             raise InvalidTicket("'text' is required")
-        return cls(text, _optional_str(data, "caller", max_len=32), _optional_str(data, "district"),
-                   _optional_str(data, "ward"))
+        caller = _optional_str(data, "caller", max_len=32)
+        # Stored as Twilio stores callers (+84…), so a lookup by phone and the caller history find it.
+        caller = normalise_phone(caller) or caller if caller else None
+        return cls(text, caller, _optional_str(data, "district"), _optional_str(data, "ward"))
+
+
+REPLY_KEY: Final = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_SMS: Final = 640
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReply:
+    """A validated POST /api/tickets/{id}/replies body: an SMS to the caller, keyed so it is sent once."""
+
+    body: str
+    key: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> SmsReply:
+        """Validate the body; `key` is chosen by the client once per message (a retry sends the same key)."""
+        if not isinstance(data, dict):
+            raise InvalidTicket("expected a JSON object")
+        unknown = set(data) - {"body", "key"}
+        if unknown:
+            raise InvalidTicket(f"unknown fields: {', '.join(sorted(unknown))}")
+        body = _optional_str(data, "body", max_len=MAX_SMS)
+        if not body:
+            raise InvalidTicket("'body' is required")
+        key = _optional_str(data, "key") or ""
+        if not REPLY_KEY.match(key):
+            raise InvalidTicket("'key' must be 8–64 letters, digits, '-' or '_'")
+        return cls(body, key)

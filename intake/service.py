@@ -13,7 +13,7 @@ from intake import queries
 from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotFound
 from intake.journal import Journal, JournalEntry
 from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
-                            TicketPatch, mask_phone, ticket_number)
+                            TicketPatch, mask_phone, parse_ticket_number, ticket_number)
 from intake.store import TicketStore
 from intake.zalo import party_of, zalo_user_of
 
@@ -23,6 +23,7 @@ SYSTEM: Final = "system"
 RELATED_WINDOW: Final = timedelta(hours=48)
 SMS_JOIN_WINDOW: Final = timedelta(hours=24)
 CONFLICT_RETRIES: Final = 5
+REPLY_ATTEMPTS: Final = 3
 
 
 class Classifier(Protocol):
@@ -128,9 +129,12 @@ class IntakeService:
     on_call: tuple[str, ...] = ()
     outcome_sms: bool = False
     audit: AuditLog | None = None
+    assignees: Callable[[str], Awaitable[bool]] | None = None
+    """Whether a name may be given tickets (an active user of the operator role); set by the composition root."""
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
     zalo: ZaloMessaging | None = None
     check_in_reply: CheckInReply | None = None
+    reply_backoff_s: float = 0.5
 
     # --- journal entries -> tickets -------------------------------------------------------------
     async def apply(self, entry: JournalEntry) -> None:
@@ -139,6 +143,7 @@ class IntakeService:
             "call": self._apply_call, "transcription": self._apply_transcription,
             "recording": self._apply_recording, "sms": self._apply_sms, "manual": self._apply_manual,
             "zalo": self._apply_zalo, "zalo_follow": self._apply_zalo_follow,
+            "reply": self._apply_reply,
         }
         handler = handlers.get(entry.kind)
         if handler is None:
@@ -255,10 +260,18 @@ class IntakeService:
 
     # --- operators ---------------------------------------------------------------------------
     async def update(self, ticket_id: str, patch: TicketPatch, *, actor: str) -> Ticket:
-        """Apply an operator's change; TicketConflict if the ticket changed since `patch.version`."""
+        """Apply an operator's change; TicketConflict if the ticket changed since `patch.version`.
+
+        Taking a ticket someone else holds needs the version read: without it, a page older than a
+        colleague's take would silently steal the ticket (issue 13).
+        """
         ticket, version = await self.store.get(ticket_id)
         if patch.version is not None and patch.version != str(version):
-            raise TicketConflict(f"ticket {ticket_id} is at version {version}, not {patch.version}")
+            raise TicketConflict(_conflict_message(ticket))
+        if (patch.version is None and patch.assignee and ticket.assignee
+                and patch.assignee != ticket.assignee):
+            raise TicketConflict(f"Phiếu {ticket.number} đang do {ticket.assignee} xử lý; gửi kèm phiên bản "
+                                 "(version) đã đọc để chuyển người xử lý.")
         now = self.clock()
         changes: dict[str, Any] = {}
         if patch.status is not None and patch.status != ticket.status:
@@ -266,19 +279,25 @@ class IntakeService:
                 raise InvalidTicket(f"cannot go from {ticket.status} to {patch.status}")
             changes["status"] = patch.status
         if patch.assignee is not None and patch.assignee != ticket.assignee:
+            if patch.assignee and self.assignees is not None and not await self.assignees(patch.assignee):
+                raise InvalidTicket(f"'{patch.assignee}' không phải điện thoại viên đang hoạt động")
             changes["assignee"] = patch.assignee or None
             if patch.assignee and ticket.status is Status.NEW and "status" not in changes:
                 changes["status"] = Status.ASSIGNED
-        # An operator's category, even one confirming the model's, is a verified label for retraining.
+        # An operator's category, even one confirming the model's, is a verified label for retraining; the
+        # model's confidence no longer describes it (the history keeps it).
         if patch.category is not None and (patch.category != ticket.category or not ticket.category_corrected):
             changes.update(category=patch.category, category_corrected=True)
+            if patch.category != ticket.category:
+                changes["category_score"] = None
         if patch.follow_up_at is not None:
             changes["follow_up_at"] = patch.follow_up_at
-        if patch.merged_into is not None and patch.merged_into != ticket.merged_into:
-            if patch.merged_into == ticket.id:
+        if patch.merged_into is not None:
+            target = await self._merge_target(patch.merged_into)
+            if target.id == ticket.id:
                 raise InvalidTicket("a ticket cannot be merged into itself")
-            await self.store.get(patch.merged_into)  # TicketNotFound if the target does not exist
-            changes.update(merged_into=patch.merged_into, status=Status.CLOSED)
+            if target.id != ticket.merged_into:
+                changes.update(merged_into=target.id, status=Status.CLOSED)
         updated = ticket.with_change(actor, "updated", now, **changes) if changes else ticket
         if patch.note:
             updated = replace(updated, notes=(*updated.notes, Note(now, actor, patch.note)), updated_at=now)
@@ -290,6 +309,59 @@ class IntakeService:
         if changes.get("status") is Status.RESOLVED:
             updated = await self._send_outcome(updated)
         return updated
+
+    async def _merge_target(self, ref: str) -> Ticket:
+        """The ticket `ref` names: its visible number (what operators read) or its id."""
+        number = parse_ticket_number(ref)
+        if number is None:
+            return (await self.store.get(ref))[0]
+        page = await self.store.search(queries.build_ticket_search(queries.TicketSearch(number=number, size=2)))
+        if not page.tickets:
+            raise TicketNotFound(f"Không có phiếu số {number}")
+        return page.tickets[0]
+
+    # --- replies to the caller ------------------------------------------------------------------
+    async def _apply_reply(self, p: dict[str, Any]) -> None:
+        """Send an operator's SMS once: claim the key on the ticket, send (retrying), record the outcome.
+
+        The key is claimed in the ticket's history before sending, so a replayed entry (a crash, an outage
+        of Elasticsearch after the send) finds it and never sends again; an outcome that could not be
+        recorded stays "sending", which the page shows as unconfirmed rather than risking a second SMS.
+        """
+        key, actor = p["key"], p["actor"]
+        claimed = False
+
+        def claim(t: Ticket) -> Ticket | None:
+            nonlocal claimed
+            claimed = False
+            if any(c.action.startswith("sms_reply") and c.after.get("key") == key for c in t.history):
+                return None
+            claimed = True
+            return _with_event(t, actor, "sms_reply_sending", self.clock(), {"key": key, "body": p["body"]})
+
+        ticket = await self._upsert(p["ticket_id"], _missing(p["ticket_id"]), claim)
+        if not claimed:
+            return
+        await self._audit(ticket.id, [ticket.history[-1]])
+        outcome: dict[str, Any] = {"key": key}
+        if self.messaging is None or not ticket.caller:
+            action, outcome["error"] = "sms_reply_failed", "no_messaging" if self.messaging is None else "no_caller"
+        else:
+            action = "sms_reply_failed"
+            for attempt in range(REPLY_ATTEMPTS):
+                if attempt:
+                    await asyncio.sleep(self.reply_backoff_s * 2 ** (attempt - 1))
+                try:
+                    outcome = {"key": key, "sid": await self.messaging.send_sms(ticket.caller, p["body"])}
+                    action = "sms_reply_sent"
+                    break
+                except Exception as err:  # Twilio down or refusing: retried, then recorded for the operator
+                    outcome["error"] = type(err).__name__
+                    log.warning("reply SMS for ticket %s failed (attempt %d): %s", ticket.id, attempt + 1,
+                                type(err).__name__)
+        done = await self._upsert(ticket.id, _missing(ticket.id),
+                                  lambda t: _with_event(t, SYSTEM, action, self.clock(), outcome))
+        await self._audit(done.id, [done.history[-1]])
 
     async def _audit(self, ticket_id: str, changes: Sequence[Change]) -> None:
         if self.audit is None:
@@ -432,6 +504,23 @@ class IntakeService:
                 done.append(ticket.id)
                 log.warning("ticket %s escalated to %d on-call numbers", ticket.id, len(sent))
         return done
+
+
+def _conflict_message(ticket: Ticket) -> str:
+    """The 409 people read: who holds the ticket now (issue 13)."""
+    holder = f" Người xử lý hiện tại: {ticket.assignee}." if ticket.assignee else ""
+    return f"Phiếu {ticket.number} vừa được cập nhật bởi người khác.{holder} Tải lại trang để xem thay đổi."
+
+
+def _with_event(ticket: Ticket, actor: str, action: str, at: datetime, details: Mapping[str, Any]) -> Ticket:
+    """A copy with an event that changes no field (an SMS sent) in its history."""
+    return replace(ticket, updated_at=at, history=(*ticket.history, Change(at, actor, action, {}, dict(details))))
+
+
+def _missing(ticket_id: str) -> Callable[[], Ticket]:
+    def fail() -> Ticket:
+        raise TicketNotFound(f"no ticket {ticket_id}")
+    return fail
 
 
 def _constant(ticket: Ticket) -> Callable[[], Ticket]:

@@ -1,7 +1,7 @@
 """TicketStore: thin async I/O between Ticket records and the `tickets` alias."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,14 @@ class Page:
 
     tickets: list[Ticket]
     total: int
+    versions: dict[str, Version] = field(default_factory=dict)
+    """The version each ticket was read at, when the body asked for `seq_no_primary_term`."""
+
+
+def _page(resp: Any) -> Page:
+    hits = resp["hits"]["hits"]
+    versions = {h["_id"]: Version(h["_seq_no"], h["_primary_term"]) for h in hits if "_seq_no" in h}
+    return Page([Ticket.from_doc(h["_source"]) for h in hits], int(resp["hits"]["total"]["value"]), versions)
 
 
 class TicketStore:
@@ -112,8 +120,7 @@ class TicketStore:
             resp = await self._es.search(index=self._alias, **body)
         except (TransportConnectionError, ConnectionTimeout) as err:
             raise StoreUnavailable(str(err)) from err
-        hits = resp["hits"]["hits"]
-        return Page([Ticket.from_doc(h["_source"]) for h in hits], int(resp["hits"]["total"]["value"]))
+        return _page(resp)
 
     async def search_with_aggs(self, body: dict[str, Any]) -> tuple[Page, dict[str, Any]]:
         """Run a body that has aggregations; the dashboards' queries module reads the second part."""
@@ -121,9 +128,7 @@ class TicketStore:
             resp = await self._es.search(index=self._alias, **body)
         except (TransportConnectionError, ConnectionTimeout) as err:
             raise StoreUnavailable(str(err)) from err
-        hits = resp["hits"]["hits"]
-        page = Page([Ticket.from_doc(h["_source"]) for h in hits], int(resp["hits"]["total"]["value"]))
-        return page, dict(resp.get("aggregations") or {})
+        return _page(resp), dict(resp.get("aggregations") or {})
 
     async def ids(self, body: dict[str, Any]) -> list[str]:
         """Only the ids of the matching tickets."""

@@ -15,14 +15,13 @@ from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Start, VoiceResponse
 
-from classifier.text import normalise
 from intake import keys
 from intake.errors import InvalidTicket, TicketNotFound
 from intake.journal import JournalEntry, TicketRef
-from intake.queries import Sort, TicketSearch, build_ticket_search
+from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
 from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
-                            Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range, is_ticket_id,
-                            ticket_number, utcnow)
+                            SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
+                            is_ticket_id, ticket_number, utcnow)
 from intake.service import SMS_JOIN_WINDOW, call_ticket_id, open_ticket_of_sender, sms_ticket_id
 from intake.store import StoreUnavailable
 
@@ -195,18 +194,28 @@ def _show_caller(request: web.Request) -> bool:
 
 @routes.get("/api/tickets")
 async def get_tickets(request: web.Request) -> web.Response:
-    """Roles: operator, leader, admin. Search and filter tickets; `q` is accent-insensitive."""
-    q = (request.query.get("q") or "").strip() or None
+    """Roles: operator, leader, admin. Search and filter tickets; `q` is accent-insensitive and also finds a
+    visible ticket number or (for operators and admins) a phone number in any format."""
     sort_raw = request.query.get("sort", Sort.NEWEST.value)
     if sort_raw not in Sort.__members__.values():
         raise InvalidTicket(f"sort must be one of {', '.join(s.value for s in Sort)}")
-    forms = normalise(q) if q else None
+    match = request.query.get("match", "all")
+    if match not in ("all", "any"):
+        raise InvalidTicket("match must be all or any")
+    unassigned = request.query.get("unassigned", "")
+    if unassigned not in ("", "true", "false"):
+        raise InvalidTicket("unassigned must be true or false")
+    places = request.app[keys.PLACES]
     search = TicketSearch(
-        q=q, q_folded=forms.folded if forms else None, q_segmented=forms.segmented if forms else None,
+        **query_fields(request.query.get("q"), places=places, allow_phone=_show_caller(request),
+                       any_word=match == "any"),
         status=_list_param(request, "status", tuple(s.value for s in Status)),
         category=_list_param(request, "category", CATEGORIES),
         urgency=_list_param(request, "urgency", ("emergency", "high", "normal")),
-        district=_list_param(request, "district"), channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
+        district=tuple(places.district(d) or d for d in _list_param(request, "district")),
+        ward=tuple(places.ward(w) or w for w in _list_param(request, "ward")),
+        channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
+        assignee=_list_param(request, "assignee"), unassigned=unassigned == "true",
         created_from=_date_param(request, "from"), created_to=_date_param(request, "to"), sort=Sort(sort_raw),
         page=_int_param(request, "page", 1, 1, 500), size=_int_param(request, "size", 20, 1, 200))
     if search.page * search.size > MAX_RESULT_WINDOW:
@@ -214,7 +223,9 @@ async def get_tickets(request: web.Request) -> web.Response:
     page = await request.app[keys.STORE].search(build_ticket_search(search))
     show = _show_caller(request)
     return web.json_response({"total": page.total, "page": search.page, "size": search.size,
-                              "tickets": [t.as_json(show_caller=show) for t in page.tickets]})
+                              "tickets": [{**t.as_json(show_caller=show), "version": str(page.versions[t.id])}
+                                          if t.id in page.versions else t.as_json(show_caller=show)
+                                          for t in page.tickets]})
 
 
 @routes.post("/api/tickets")
@@ -264,3 +275,22 @@ async def patch_ticket(request: web.Request) -> web.Response:
     return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)})
 
 
+
+
+@routes.post("/api/tickets/{ticket_id}/replies")
+async def post_ticket_reply(request: web.Request) -> web.Response:
+    """Roles: operator, admin. SMS the caller: journaled under the client's key (sent once), then sent by the
+    worker with retries; the outcome lands in the ticket's history."""
+    try:
+        body = await request.json()
+    except ValueError as err:
+        raise InvalidTicket("body must be JSON") from err
+    reply = SmsReply.from_json(body)
+    ticket, _ = await request.app[keys.STORE].get(request.match_info["ticket_id"])
+    if not ticket.caller:
+        raise InvalidTicket("Phiếu này không có số điện thoại người gọi để nhắn lại")
+    await _journal(request, "reply", f"reply:{ticket.id}:{reply.key}",
+                            {"ticket_id": ticket.id, "key": reply.key, "body": reply.body,
+                             "actor": request[keys.ACTOR]})
+    return web.json_response({"ticket_id": ticket.id, "key": reply.key, "status": "queued"},
+                             status=HTTPStatus.ACCEPTED)

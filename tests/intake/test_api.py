@@ -1,12 +1,15 @@
 """The ticket API: roles, search, manual reports, updates with optimistic concurrency, clear 4xx errors."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dashboards import keys as dashboard_keys
+from dashboards import service as accounts
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -17,7 +20,16 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+    now = datetime.now(timezone.utc)
+    app = client.app
+    for username, role in (("an", "operator"), ("binh", "operator"), ("cuong", "operator"), ("hoa", "leader")):
+        await accounts.add_user(username, role, "mật-khẩu-thử-nghiệm", username.title(), actor="test", now=now,
+                                users=app[dashboard_keys.USERS], audit=app[dashboard_keys.AUDIT])
+    await accounts.update_user("cuong", role=None, active=False, display_name=None, actor="test", now=now,
+                               users=app[dashboard_keys.USERS], sessions=app[dashboard_keys.SESSIONS],
+                               audit=app[dashboard_keys.AUDIT])
+    return client
 
 
 async def _manual(client: TestClient, text: str, **extra: str) -> dict[str, Any]:
@@ -143,3 +155,146 @@ async def test_a_duplicate_is_merged_into_another_ticket_and_closed(client: Test
     assert merged.status == 200 and body["merged_into"] == first["id"] and body["status"] == "closed"
     assert missing.status == 404
     assert itself.status == 400
+
+
+# --- issue 13: safe taking, assignment, lookup, precise search, queue order -----------------------------
+
+async def _version(client: TestClient, ticket_id: str) -> str:
+    return str((await (await client.get(f"/api/tickets/{ticket_id}", headers=auth("operator"))).json())["version"])
+
+
+async def test_two_operators_taking_with_the_version_read_one_wins_the_other_gets_409_naming_the_holder(
+        client: TestClient) -> None:
+    created = await _manual(client, "cây đổ chắn đường ở Phú Lợi")
+    url = f"/api/tickets/{created['id']}"
+    version = await _version(client, created["id"])
+
+    first = await client.patch(url, json={"version": version, "assignee": "an"}, headers=auth("operator"))
+    second = await client.patch(url, json={"version": version, "assignee": "binh"}, headers=auth("operator"))
+
+    assert first.status == 200
+    assert second.status == 409
+    message = (await second.json())["message"]
+    assert "an" in message.split("Người xử lý hiện tại: ")[1] and created["number"] in message
+
+
+async def test_setting_the_assignee_of_a_held_ticket_without_the_version_is_409(client: TestClient) -> None:
+    created = await _manual(client, "xin hỏi giấy đi đường")
+    url = f"/api/tickets/{created['id']}"
+    await client.patch(url, json={"version": await _version(client, created["id"]), "assignee": "an"},
+                       headers=auth("operator"))
+
+    steal = await client.patch(url, json={"assignee": "binh"}, headers=auth("operator"))
+    with_version = await client.patch(url, json={"assignee": "binh", "version": await _version(client, created["id"])},
+                                      headers=auth("operator"))
+
+    assert steal.status == 409 and "an" in (await steal.json())["message"]
+    assert with_version.status == 200 and (await with_version.json())["assignee"] == "binh"
+
+
+async def test_only_an_active_operator_can_be_assigned(client: TestClient) -> None:
+    created = await _manual(client, "đèn đường hư ở Tân Định")
+
+    for assignee in ("nobody", "cuong", "hoa"):  # unknown, deactivated, a leader
+        resp = await client.patch(f"/api/tickets/{created['id']}", json={"assignee": assignee},
+                                  headers=auth("operator"))
+        assert resp.status == 400, assignee
+        assert "điện thoại viên đang hoạt động" in (await resp.json())["message"]
+
+
+async def test_q_finds_a_ticket_by_its_visible_number(client: TestClient) -> None:
+    created = await _manual(client, "nhà bên cạnh có người sốt cao")
+    await _manual(client, "một phiếu khác")
+    await client.app[intake_keys.STORE].refresh()
+    typed = " " + created["number"].lower() + " "
+
+    body = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("leader"))).json()
+
+    assert [t["id"] for t in body["tickets"]] == [created["id"]]
+
+
+async def test_q_finds_an_operator_the_callers_tickets_by_phone_in_any_format(client: TestClient) -> None:
+    mine = await _manual(client, "xin hỏi lịch tiêm", caller="0912345678")
+    await _manual(client, "hỏi giá rau", caller="+84912000999")
+    await client.app[intake_keys.STORE].refresh()
+    assert mine["caller"] == "+84912345678"  # stored as Twilio stores callers
+
+    for typed in ("0912 345 678", "+84912345678", "84912345678", "0912.345.678", "+84 912-345-678"):
+        operator = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("operator"))).json()
+        leader = await (await client.get("/api/tickets", params={"q": typed}, headers=auth("leader"))).json()
+        assert [t["id"] for t in operator["tickets"]] == [mine["id"]], typed
+        assert leader["total"] == 0  # leaders cannot confirm a masked number by searching for it
+
+
+async def test_leaders_search_without_diacritics_finds_the_place_and_not_the_near_misses(client: TestClient) -> None:
+    wanted = [await _manual(client, text) for text in (
+        "Khu phố 2 phường Dĩ An bị phong tỏa 5 ngày, nhà em hết gạo",
+        "kp Thống Nhất, Dĩ An phong tỏa từ hôm qua, xin hỗ trợ rau",
+        "phong toa khu nha tro o phuong di an, can ho tro gao")]
+    misses = [await _manual(client, text) for text in (
+        "Thuận An phong tỏa khu phố 3, không đi chợ được, ăn mì gói",
+        "phòng trọ ở Dĩ An bị chủ nhà đuổi",
+        "tổ trưởng đòi phong bì mới cấp giấy đi đường ở Dĩ An",
+        "phong tỏa ở Bến Cát, đi ăn cũng không được")]
+    await client.app[intake_keys.STORE].refresh()
+
+    body = await (await client.get("/api/tickets", params={"q": "phong toa di an", "size": 50},
+                                   headers=auth("leader"))).json()
+    found = {t["id"] for t in body["tickets"]}
+
+    assert found == {t["id"] for t in wanted}, [t["text"] for t in body["tickets"]]
+    assert not found & {t["id"] for t in misses}
+    any_word = await (await client.get("/api/tickets", params={"q": "phong toa di an", "match": "any", "size": 50},
+                                       headers=auth("leader"))).json()
+    assert any_word["total"] > len(wanted)  # the "any word" toggle widens the search
+
+
+async def test_phrase_matches_rank_first(client: TestClient) -> None:
+    loose = await _manual(client, "xe cứu thương đến trễ, sau đó bà được đưa đi cách ly tập trung")
+    phrase = await _manual(client, "cần xe cứu thương gấp cho bà cụ")
+    await client.app[intake_keys.STORE].refresh()
+
+    body = await (await client.get("/api/tickets", params={"q": "xe cuu thuong gap"}, headers=auth("leader"))).json()
+
+    assert [t["id"] for t in body["tickets"]][:1] == [phrase["id"]]
+    assert loose["id"] not in [t["id"] for t in body["tickets"]]  # "gấp" is missing: all words are required
+
+
+async def test_the_queue_order_puts_untaken_emergencies_before_everything_else(client: TestClient) -> None:
+    taken = await _manual(client, "ông em bất tỉnh không thở được cần cấp cứu ngay")
+    normal = await _manual(client, "hỏi lịch tiêm mũi 2")
+    fresh = await _manual(client, "bà em khó thở spo2 85 cần cấp cứu gấp")
+    assert taken["urgency"] == fresh["urgency"] == "emergency"
+    await client.patch(f"/api/tickets/{taken['id']}", json={"assignee": "an"}, headers=auth("operator"))
+    await client.app[intake_keys.STORE].refresh()
+
+    body = await (await client.get("/api/tickets", params={"sort": "queue"}, headers=auth("operator"))).json()
+
+    ids = [t["id"] for t in body["tickets"]]
+    assert ids[0] == fresh["id"] and ids.index(taken["id"]) < ids.index(normal["id"])
+    assert all("version" in t for t in body["tickets"])
+
+
+async def test_merge_by_visible_number_links_both_ways(client: TestClient) -> None:
+    first = await _manual(client, "Hẻm 5 Tân Đông Hiệp mất điện cả ngày")
+    duplicate = await _manual(client, "hem 5 tan dong hiep mat dien")
+    await client.app[intake_keys.STORE].refresh()
+
+    merged = await client.patch(f"/api/tickets/{duplicate['id']}", json={"merged_into": first["number"].lower()},
+                                headers=auth("operator"))
+    unknown = await client.patch(f"/api/tickets/{first['id']}", json={"merged_into": "010101-ABCDE"},
+                                 headers=auth("operator"))
+
+    assert merged.status == 200 and (await merged.json())["merged_into"] == first["id"]
+    assert unknown.status == 404 and "010101-ABCDE" in (await unknown.json())["message"]
+
+
+async def test_a_category_correction_drops_the_model_confidence(client: TestClient) -> None:
+    created = await _manual(client, "giá rau ở chợ tăng gấp ba")
+    assert created["category_score"] is not None
+
+    resp = await client.patch(f"/api/tickets/{created['id']}", json={"category": "other"}, headers=auth("operator"))
+
+    body = await resp.json()
+    assert body["category_score"] is None and body["category_corrected"] is True
+    assert body["history"][-1]["before"]["category_score"] == created["category_score"]

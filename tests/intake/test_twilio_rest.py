@@ -1,6 +1,7 @@
 """Recording download and outbound SMS against a local stand-in for Twilio's REST API."""
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -30,6 +31,8 @@ class FakeTwilio:
         self.sms: list[dict[str, str]] = []
         self.downloads: list[str] = []
         self.auth_headers: list[str] = []
+        self.fail_next = 0  # answer this many SMS requests with Twilio's 500 before accepting
+        self.attempts = 0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -44,6 +47,10 @@ class FakeTwilio:
 
     async def message(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
+        self.attempts += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return web.json_response({"code": 20500, "message": "Internal Server Error", "status": 500}, status=500)
         self.sms.append({k: str(v) for k, v in form.items()})
         self.auth_headers.append(request.headers.get("Authorization", ""))
         return web.json_response({**RECORDED, "to": form["To"], "body": form["Body"]}, status=201)
@@ -149,3 +156,72 @@ async def test_resolving_a_ticket_sends_the_caller_an_outcome_sms(
     assert "đã được xử lý" in fake.sms[0]["Body"]
     ticket = await wait_for(client, f"call-{sid}", lambda t: t.history[-1].action == "outcome_sms_sent")
     assert ticket.status == "resolved"
+
+
+async def test_an_operator_reply_is_sent_once_per_key_retried_and_recorded(
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+    fake, base = twilio
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    client.app[intake_keys.SERVICE].reply_backoff_s = 0.05
+    sid = "CA" + "5" * 32
+    await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
+    await wait_for(client, f"call-{sid}")
+    fake.fail_next = 1  # Twilio fails once: the worker tries again
+    url = f"/api/tickets/call-{sid}/replies"
+    body = {"body": "Tổ dân phố sẽ mang gạo đến trong chiều nay.", "key": "reply-key-0001"}
+
+    first = await client.post(url, json=body, headers=auth("operator"))
+    again = await client.post(url, json=body, headers=auth("operator"))  # a double click, a retried request
+    ticket = await wait_for(client, f"call-{sid}", lambda t: t.history[-1].action == "sms_reply_sent")
+    after = await client.post(url, json=body, headers=auth("operator"))  # even after it was sent
+    await asyncio.sleep(1.0)
+
+    assert first.status == again.status == after.status == 202
+    assert fake.attempts == 2
+    assert [(m["To"], m["Body"]) for m in fake.sms] == [("+84912345678", body["body"])]
+    replies = [c for c in ticket.history if c.action.startswith("sms_reply")]
+    assert [c.action for c in replies] == ["sms_reply_sending", "sms_reply_sent"]
+    assert replies[0].actor == "operator-user" and replies[1].after["sid"] == RECORDED["sid"]
+    entries = client.app[intake_keys.JOURNAL].counts()
+    assert entries["pending"] == 0 and entries["dead"] == 0
+
+
+async def test_a_reply_that_twilio_keeps_refusing_is_recorded_as_failed(
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+    fake, base = twilio
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    client.app[intake_keys.SERVICE].reply_backoff_s = 0.01
+    sid = "CA" + "4" * 32
+    await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
+    await wait_for(client, f"call-{sid}")
+    fake.fail_next = 10
+
+    resp = await client.post(f"/api/tickets/call-{sid}/replies", json={"body": "Xin chào", "key": "reply-key-0002"},
+                             headers=auth("operator"))
+
+    assert resp.status == 202
+    ticket = await wait_for(client, f"call-{sid}", lambda t: t.history[-1].action == "sms_reply_failed")
+    assert fake.attempts == 3 and fake.sms == []
+    assert ticket.history[-1].after["error"] == "TwilioApiError"
+
+
+async def test_bad_replies_get_400_and_send_nothing(aiohttp_client: Any, settings: Settings, es: Any,
+                                                   unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+    fake, base = twilio
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    sid = "CA" + "3" * 32
+    await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
+    await wait_for(client, f"call-{sid}")
+    cases = [({"body": "", "key": "reply-key-0003"}, "'body' is required"), ({"body": "x", "key": "short"}, "'key'"),
+             ({"body": "x", "key": "reply-key-0003", "to": "+84900000000"}, "unknown fields: to")]
+
+    for body, message in cases:
+        resp = await client.post(f"/api/tickets/call-{sid}/replies", json=body, headers=auth("operator"))
+        assert resp.status == 400 and message in (await resp.json())["message"]
+    missing = await client.post("/api/tickets/no-such/replies", json={"body": "x", "key": "reply-key-0004"},
+                                headers=auth("operator"))
+    leader = await client.post(f"/api/tickets/call-{sid}/replies", json={"body": "x", "key": "reply-key-0005"},
+                               headers=auth("leader"))
+
+    assert missing.status == 404 and leader.status == 403
+    assert fake.sms == []
