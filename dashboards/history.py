@@ -15,7 +15,8 @@ from dashboards import labels
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 ACTORS: Final = {"system": "Hệ thống", "twilio": "Tổng đài"}
-ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo", "admin": "Quản trị"}
+ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo", "admin": "Quản trị",
+                     "medical": "Y tế phường"}
 CLAIM_STATES: Final = {"new": "Mới", "flagged": "Bị gắn cờ", "in_review": "Đang xác minh",
                        "verdict_given": "Đã kết luận", "correction_published": "Đã đăng cải chính",
                        "dismissed": "Bỏ qua"}
@@ -110,6 +111,17 @@ def describe(actor: str, action: str, before: Mapping[str, Any], after: Mapping[
                         + (f" ({_value('role', after['role'], names)})" if after.get("role") else ""),
         "password_reset": f"{who} đặt lại mật khẩu",
         "flagged": f"{who} gắn cờ tin đồn",
+        "zalo_reply": f"{who} trả lời người dân qua Zalo",
+        "known_claim_registered": f"{who} ghi nhận tin đã kiểm chứng"
+                                  + (f" ({_value('verdict', after['verdict'], names)})" if after.get("verdict") else ""),
+        "merge": f"{who} gộp tin đồn",
+        "split": f"{who} tách bài đăng thành tin đồn riêng",
+        "case_registered": f"{who} đăng ký theo dõi ca F0 tại nhà",
+        "case_alert": f"{who} báo động: ca F0 chuyển nặng",
+        "case_contacted": f"{who} đã liên hệ ca F0",
+        "case_hospital": f"{who} chuyển ca F0 đi viện",
+        "case_recovered": f"{who} kết thúc theo dõi: ca F0 đã khỏi",
+        "case_deleted": f"{who} xóa hồ sơ ca F0 hết hạn lưu trữ",
     }
     if code in fixed:
         return fixed[code]

@@ -50,10 +50,12 @@ async def test_ticket_and_known_claim_changes_reach_the_audit_page(client: TestC
     everything = await (await client.get("/admin/audit", headers=cookie)).text()
 
     assert f'href="/operator/tickets/{ticket.id}"' in page
-    assert "ticket_created" in page and "ticket_updated" in page and "ticket_note" in page
-    assert "in_progress" in page and "user_created" not in page
-    assert "ticket_updated" in by_lan and "known_claim_registered" not in by_lan
-    assert "known_claim_registered" in everything and "Tin đã kiểm chứng" in everything
-    assert "user_created" in everything
+    # Entries read as Vietnamese sentences, not action codes (issue 13).
+    assert "tạo phiếu" in page and "thêm ghi chú" in page and "chuyển trạng thái" in page
+    assert "Đang xử lý" in page and "thêm người dùng" not in page
+    assert "ticket_" not in page and "in_progress" not in page
+    assert "chuyển trạng thái" in by_lan and "ghi nhận tin đã kiểm chứng" not in by_lan
+    assert "ghi nhận tin đã kiểm chứng (Sai sự thật)" in everything and "Tin đã kiểm chứng" in everything
+    assert "thêm người dùng" in everything
     bad = await client.get("/admin/audit?type=passwords", headers=cookie)
     assert bad.status == 400
