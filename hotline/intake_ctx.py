@@ -17,6 +17,7 @@ from hotline.audit import AuditLog
 from hotline.es import check_reachable, make_es
 from hotline.settings import Settings
 from intake import keys as intake_keys
+from dashboards.accounts import USERNAME
 from dashboards.errors import UserNotFound
 from dashboards.store import UserStore
 from intake.journal import Journal, JournalWriter
@@ -64,6 +65,8 @@ def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str
     users = UserStore(es, settings.alias("users"))
 
     async def is_active_operator(name: str) -> bool:
+        if not USERNAME.match(name):  # not a user name at all: no lookup with an arbitrary id
+            return False
         try:
             user = await users.get(name)
         except UserNotFound:
