@@ -13,6 +13,8 @@ from typing import Any, Final
 PALETTE: Final = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                   "#9c755f", "#bab0ac", "#2f4b7c")
 LEFT: Final = 44
+RIGHT: Final = 20
+"""Room for the last date label, centred on the last bar."""
 BOTTOM: Final = 36
 TOP: Final = 18
 MIN_LABEL_GAP: Final = 44
@@ -46,6 +48,8 @@ class StackedBars:
 
     width: int
     height: int
+    plot_left: float
+    plot_right: float
     plot_bottom: float
     bars: tuple[Bar, ...]
     labels: tuple[Tick, ...]
@@ -80,7 +84,7 @@ def stacked_bars(buckets: list[dict[str, Any]], names: dict[str, str], *, link: 
     palette = colours(list(names))
     present = {c["key"] for d in buckets for c in d["category"]["buckets"]}
     top, step_y = nice_max(max((d["doc_count"] for d in buckets), default=0))
-    plot_w, plot_h = width - LEFT - 4, height - BOTTOM - TOP
+    plot_w, plot_h = width - LEFT - RIGHT, height - BOTTOM - TOP
     plot_bottom = float(TOP + plot_h)
     step = plot_w / max(len(buckets), 1)
     every = max(1, math.ceil(MIN_LABEL_GAP / step))
@@ -100,7 +104,7 @@ def stacked_bars(buckets: list[dict[str, Any]], names: dict[str, str], *, link: 
             labels.append(Tick(x + step / 2, date_label(bucket["key_as_string"])))
     y_ticks = tuple(Tick(plot_bottom - v / top * plot_h, str(v)) for v in range(0, top + 1, step_y))
     legend = tuple((palette[c], names[c]) for c in names if c in present)
-    return StackedBars(width, height, plot_bottom, tuple(bars), tuple(labels), y_ticks, tuple(totals), legend, top)
+    return StackedBars(width, height, LEFT, LEFT + plot_w, plot_bottom, tuple(bars), tuple(labels), y_ticks, tuple(totals), legend, top)
 
 
 def heat_level(value: int, maximum: int) -> int:

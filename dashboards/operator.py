@@ -92,8 +92,8 @@ async def get_ticket_page(request: web.Request) -> dict[str, Any]:
     if ticket.related:
         related = (await store.search({"query": {"ids": {"values": list(ticket.related[:10])}}, "size": 10})).tickets
     merged_here = (await store.search(build_ticket_search(TicketSearch(merged_into=ticket.id, size=50)))).tickets
-    people = await people_names(request)
     users = await request.app[keys.USERS].all()
+    people = {u.username: u.display_name for u in users}
     operators = [u for u in users if u.active and u.role == "operator"]
     numbers = await ticket_numbers(store, [i for i in (ticket.merged_into,) if i])
     names = history.Names(people, {**numbers, **{t.id: t.number for t in (*related, *merged_here)}})

@@ -22,7 +22,7 @@ def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia
     body = build_ticket_search(search)
     end = search.created_to or until
     bounds: dict[str, Any] = {}
-    if search.created_from and end:
+    if search.created_from and end and search.created_from < end:
         last = end - timedelta(seconds=1)
         bounds["extended_bounds"] = {"min": search.created_from.isoformat(), "max": last.isoformat()}
     body["aggs"] = {

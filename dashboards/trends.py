@@ -29,7 +29,12 @@ EXPORT_LIMIT: Final = 10_000
 NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 WEEKLY_AFTER: Final = timedelta(days=62)
 """Longer ranges are charted by week: daily bars would be a few pixels wide with unreadable dates."""
+MONTHLY_AFTER: Final = timedelta(days=731)
 DRILL_KEYS: Final = ("q", "match", "category", "urgency", "channel", "district", "from", "to")
+
+
+EARLIEST: Final = datetime(2019, 1, 1, tzinfo=LOCAL)
+"""Dates before the hotline existed are read as this: a year-1 window would be millions of empty buckets."""
 
 
 def _day(request: web.Request, name: str) -> datetime | None:
@@ -38,9 +43,15 @@ def _day(request: web.Request, name: str) -> datetime | None:
         value = datetime.fromisoformat(raw).replace(tzinfo=LOCAL) if raw.isascii() else None
     except ValueError:
         return None
-    if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:  # 9999-12-31 + 1 day overflowed (issue 14, #9)
+    if value is None:
         return None
-    return value
+    latest = datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    return min(max(value, EARLIEST), latest)  # also keeps 9999-12-31 + 1 day from overflowing (issue 14, #9)
+
+
+def _interval(span: timedelta) -> str:
+    """Days up to two months, weeks up to two years, months beyond: bars stay wide enough to read and click."""
+    return "day" if span <= WEEKLY_AFTER else "week" if span <= MONTHLY_AFTER else "month"
 
 
 def _search(request: web.Request, *, size: int) -> TicketSearch:
@@ -97,8 +108,8 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     search = _search(request, size=50)
     start = search.created_from or datetime.now(LOCAL)
     end = search.created_to or datetime.now(LOCAL)
-    weekly = end - start > WEEKLY_AFTER
-    page, aggs = await store.search_with_aggs(build_trends(search, interval="week" if weekly else "day",
+    interval = _interval(end - start)
+    page, aggs = await store.search_with_aggs(build_trends(search, interval=interval,
                                                              until=datetime.now(timezone.utc)))
     # Spikes: the chosen window (the last 3 days when none was chosen) against the period before it.
     chosen = bool(request.query.get("from") or request.query.get("to"))
@@ -120,15 +131,16 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
 
     def bar_link(key: str, category: str) -> str:
         first = datetime.fromisoformat(key).date()
-        last = first + timedelta(days=6 if weekly else 0)
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)  # the next month's first day
+        last = {"day": first, "week": first + timedelta(days=6), "month": following - timedelta(days=1)}[interval]
         return drill_link(request, category=category, **{"from": first.isoformat(), "to": last.isoformat()})
 
     def date_label(key: str) -> str:
-        return datetime.fromisoformat(key).strftime("%d/%m")
+        return datetime.fromisoformat(key).strftime("%m/%Y" if interval == "month" else "%d/%m")
 
     def title_label(key: str) -> str:
         day = datetime.fromisoformat(key)
-        return f"tuần từ {day:%d/%m/%Y}" if weekly else f"{day:%d/%m/%Y}"
+        return {"day": f"{day:%d/%m/%Y}", "week": f"tuần từ {day:%d/%m/%Y}", "month": f"tháng {day:%m/%Y}"}[interval]
 
     if not _may_see_numbers(request):
         page = replace(page, tickets=[replace(t, text=mask_pii(t.text)) for t in page.tickets])
@@ -142,7 +154,8 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     heat_rows.sort(key=lambda row: -row[1])
     cell_max = max((v for _, _, cells in heat_rows for v in cells.values()), default=0)
     return page_context(
-        request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search, weekly=weekly,
+        request, page=page, aggs=aggs, labels=labels, filters=request.query, search=search,
+        interval_name={"day": "ngày", "week": "tuần", "month": "tháng"}[interval],
         chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY, link=bar_link,
                                   date_label=date_label, title_label=title_label, width=600, height=260),
         heat_rows=heat_rows, heat=lambda v: charts.heat_level(v, cell_max), spikes=spikes,

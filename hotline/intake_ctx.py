@@ -21,6 +21,7 @@ from intake import keys as intake_keys
 from intake.isolation.keys import ISOLATION
 from intake.isolation.service import IsolationConfig, IsolationService
 from intake.isolation.store import CaseStore
+from dashboards.accounts import USERNAME
 from dashboards.errors import UserNotFound
 from dashboards.store import UserStore
 from intake.journal import Journal, JournalWriter
@@ -96,6 +97,8 @@ def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str
     users = UserStore(es, settings.alias("users"))
 
     async def is_active_operator(name: str) -> bool:
+        if not USERNAME.match(name):  # not a user name at all: no lookup with an arbitrary id
+            return False
         try:
             user = await users.get(name)
         except UserNotFound:

@@ -268,7 +268,7 @@ class IntakeService:
         ticket, version = await self.store.get(ticket_id)
         if patch.version is not None and patch.version != str(version):
             raise TicketConflict(_conflict_message(ticket))
-        if (patch.version is None and patch.assignee and ticket.assignee
+        if (patch.version is None and patch.assignee is not None and ticket.assignee
                 and patch.assignee != ticket.assignee):
             raise TicketConflict(f"Phiếu {ticket.number} đang do {ticket.assignee} xử lý; gửi kèm phiên bản "
                                  "(version) đã đọc để chuyển người xử lý.")
