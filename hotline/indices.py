@@ -22,6 +22,7 @@ import dashboards.audit_index
 import dashboards.sessions_index
 import dashboards.users_index
 import intake.index
+import social_monitor.claim_pairs_index
 import social_monitor.claims_index
 import social_monitor.index
 import social_monitor.known_claims_index
@@ -34,6 +35,8 @@ COMMON_ANALYSIS: Final[dict[str, Any]] = {
 }
 
 Document = dict[str, Any]
+REBUILT: Final = "-r"
+"""Infix of an index rebuilt from the same mapping version (`hotline claims rebuild`): `claims-v1-r20261202t0300`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class IndexSpec:
 
 SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
     intake.index, social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index,
-    dashboards.users_index, dashboards.sessions_index, dashboards.audit_index))
+    dashboards.users_index, dashboards.sessions_index, dashboards.audit_index, social_monitor.claim_pairs_index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +88,9 @@ class IndexState:
 
     @property
     def ok(self) -> bool:
-        """True when the alias points at exactly the expected index."""
-        return self.current == (self.expected,)
+        """True when the alias points at exactly the expected index, or a rebuild of it (`...-v1-r<time>`)."""
+        return len(self.current) == 1 and (self.current[0] == self.expected
+                                           or self.current[0].startswith(f"{self.expected}{REBUILT}"))
 
     def as_json(self) -> dict[str, Any]:
         """JSON form for /readyz and the CLI."""
