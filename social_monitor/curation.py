@@ -230,3 +230,33 @@ def inherit_verdicts(posts: Sequence[Post], claims: Mapping[str, Claim]) -> list
         claim = claims.get(post.claim_id or "")
         out.append((with_verdict_of(post, claim) or post) if claim is not None else post)
     return out
+
+
+# --- a rebuild handing reviews to the new claims (issue 11, item 4) ---------------------------------------
+SYSTEM: Final = "system"
+
+
+def reviewed(claim: Claim) -> bool:
+    """Whether people did anything with the claim (state, verdict, registry link, note) worth carrying over."""
+    return (claim.state not in UNREVIEWED or claim.verdict is not None or claim.known_claim_id is not None
+            or any(h.actor != SYSTEM for h in claim.history))
+
+
+def with_review_of(claim: Claim, old: Claim, *, held: int, total: int, at: datetime) -> Claim:
+    """The new claim holding `held` of old claim's `total` posts, with its review: state, verdict, correction,
+    registry link, flags of people's verdicts, and the old history before its own (issue 11, item 4)."""
+    changes: dict[str, Any] = {}
+    if claim.state in UNREVIEWED:  # nobody reviewed the new claim yet (a verdict may come from the registry)
+        if old.state not in UNREVIEWED:
+            changes["state"] = old.state
+        if old.verdict is not None:
+            changes.update(verdict=old.verdict, correction_text=old.correction_text,
+                           correction_url=old.correction_url)
+    if claim.known_claim_id is None and old.known_claim_id is not None:
+        changes["known_claim_id"] = old.known_claim_id
+        changes.setdefault("verdict", claim.verdict or old.verdict)
+    flags = {f.kind: f for f in old.flags if f.kind is FlagKind.KNOWN_CLAIM} | {f.kind: f for f in claim.flags}
+    history = tuple(sorted((*old.history, *claim.history), key=lambda h: h.at))
+    note = Change(at, SYSTEM, "rebuild", {"claim_id": old.id, "text": old.text[:300]},
+                  {"claim_id": claim.id, "posts": held, "of": total})
+    return replace(claim, **changes, flags=tuple(flags.values()), history=(*history, note), updated_at=at)

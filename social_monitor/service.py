@@ -22,7 +22,7 @@ from social_monitor.curation import (claim_of_posts, inherit_verdicts, known_cla
 from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
                                        model_flag, with_current_growth, with_flags)
 from social_monitor.queries import build_recent_claims
-from social_monitor.errors import ClaimConflict, ClaimNotFound, InvalidClaim
+from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, post_id
 from social_monitor.scoring import Score, Scorer

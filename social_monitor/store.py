@@ -106,10 +106,11 @@ class SocialStore:
             resp = await self._es.search(index=self.posts, **body)
         return [Post.from_doc(h["_source"]) for h in resp["hits"]["hits"]], int(resp["hits"]["total"]["value"])
 
-    async def posts_of_claim(self, claim_id: str) -> list[Post]:
+    async def posts_of_claim(self, claim_id: str, *, refresh: bool = True) -> list[Post]:
         """Every post of a claim, copies included, oldest first (a refresh first: reviewers act on what they saw)."""
         async with _reachable():
-            await self._es.indices.refresh(index=self.posts)
+            if refresh:
+                await self._es.indices.refresh(index=self.posts)
             found = [Post.from_doc(h["_source"]) async for h in async_scan(
                 self._es, index=self.posts, query=queries.build_posts_of_claim(claim_id), size=1000)]
         return sorted(found, key=lambda p: (p.seen_at, p.id))
