@@ -8,6 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from dashboards import labels
+from dashboards.claim_answer import find_claim_answer
 from dashboards.views import page_context
 from intake import keys as intake_keys
 from intake.queries import Sort, TicketSearch, build_ticket_search
@@ -53,4 +54,5 @@ async def get_ticket_page(request: web.Request) -> dict[str, Any]:
         related = (await store.search({"query": {"ids": {"values": list(ticket.related[:10])}}, "size": 10})).tickets
     transitions = {s.value: labels.STATUS[s.value] for s in Status}
     return page_context(request, ticket=ticket, version=str(version), caller_history=history, related=related,
-                        labels=labels, statuses=transitions, now=datetime.now(timezone.utc))
+                        labels=labels, statuses=transitions, now=datetime.now(timezone.utc),
+                        claim_answer=await find_claim_answer(request, ticket))

@@ -46,7 +46,8 @@ class RebuildReport:
 def _raw(post: Post) -> RawPost:
     # The stored text already holds the transcripts of the post's media: nothing is fetched again.
     return RawPost(post.source, post.source_id, post.text, url=post.url, author=post.author,
-                   published_at=post.published_at, likes=post.likes, comments=post.comments, shares=post.shares)
+                   published_at=post.published_at, likes=post.likes, comments=post.comments, shares=post.shares,
+                   attachments=post.media)
 
 
 def _runs(posts: Sequence[Post], batch: int) -> list[list[Post]]:

@@ -494,4 +494,4 @@ def _post(raw: RawPost, forms: NormalisedText, digest: str, mention: Mention, cl
                 likes=raw.likes, comments=raw.comments, shares=raw.shares, misinformation_score=mention.score,
                 score_reasons=mention.reasons, claim_id=claim_id, known_claim_id=known.id if known else None,
                 verdict=known.verdict.value if known else None, correction_url=known.correction_url if known else None,
-                flags=tuple(flags), text_segmented=forms.segmented, text_folded=forms.folded)
+                flags=tuple(flags), media=raw.attachments, text_segmented=forms.segmented, text_folded=forms.folded)
