@@ -257,10 +257,6 @@ class SocialService:
         if state is ReviewState.CORRECTION_PUBLISHED and not url:
             raise InvalidClaim("give the 'correction_url' to move the claim to correction_published")
         updated = claim.with_change(actor, "review", now, **changes) if changes else claim
-        if patch.note:
-            updated = updated.with_note(actor, patch.note, now)
-        if updated is claim:
-            return claim, current
         known = known_claim_of_verdict(updated, actor=actor, at=now)
         if known is not None:
             # Registered before the claim is saved, under an id of the claim's: a failed save retried, or the
@@ -269,6 +265,10 @@ class SocialService:
             updated = updated.with_change(actor, "known_claim_registered", now, known_claim_id=known.id)
             flag = verdict_flag(updated)
             updated = with_flags(updated, [flag] if flag else [], now)
+        if patch.note:
+            updated = updated.with_note(actor, patch.note, now)
+        if updated is claim:
+            return claim, current
         saved = await self.store.save_claim(updated, current)
         for change in updated.history[len(claim.history):]:
             await self._audit(change.at, change.actor, f"claim_{change.action}", "claim", claim.id,
