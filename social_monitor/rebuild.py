@@ -95,7 +95,7 @@ async def carry_reviews(source: SocialStore, target: SocialService, *, now: date
             continue
         winner = min(held, key=lambda c: (-held[c], c))
         claim = await _save_review(target, winner, old, held[winner], len(ids), now)
-        await target._flag_posts(claim)
+        await target.flag_posts(claim)
         carried += 1
     return carried
 

@@ -277,10 +277,10 @@ class SocialService:
             await self._audit(now, actor, "known_claim_registered", "known_claim", known.id, {},
                               {"verdict": known.verdict.value, "text": known.text[:200], "claim_id": claim.id})
             await self._known_claims(reload=True)
-            await self._flag_posts(updated)
+            await self.flag_posts(updated)
         return updated, saved
 
-    async def _flag_posts(self, claim: Claim) -> int:
+    async def flag_posts(self, claim: Claim) -> int:
         """Give every post of a claim with a false or misleading verdict its known-claim flag; searchable at once."""
         if verdict_flag(claim) is None:
             return 0
@@ -343,7 +343,7 @@ class SocialService:
         await self._audit(now, actor, "claim_merge", "claim", claim_id, {"claim_id": other_id,
                                                                          "text": other.text[:200]},
                           {"merged_into": claim_id, "posts": len(moved)})
-        await self._flag_posts(result)
+        await self.flag_posts(result)
         return result, saved
 
     async def _fold_again(self, claim_id: str, fresh: Claim, counted: Claim, actor: str,
@@ -440,7 +440,7 @@ class SocialService:
                 log.warning("claim %s changed while matching known claim %s; the next mention will match it",
                             claim.id, known.id)
                 continue
-            await self._flag_posts(updated)
+            await self.flag_posts(updated)
             flagged += 1
         log.info("known claim %s registered (%s); %d existing claims matched", known.id, redact(known.text[:60]),
                  flagged)
