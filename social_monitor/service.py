@@ -310,7 +310,7 @@ class SocialService:
 
     # --- people's corrections of the grouping (issue 11, item 5) -------------------------------------------
     async def merge_claims(self, claim_id: str, other_id: str, *, version: str, other_version: str | None,
-                           actor: str) -> tuple[Claim, Version]:
+                           actor: str, record: bool = True) -> tuple[Claim, Version]:
         """Fold `other_id` into `claim_id` (its posts, counts, flags; its review when the target has none).
 
         Both versions are checked (409 if either changed). `other_id` is deleted last and only at the version
@@ -339,7 +339,8 @@ class SocialService:
                 moved += await self._move_posts(other_id, claim_id)
         else:
             raise ClaimConflict(f"claim {other_id} kept changing while being merged; merge it again")
-        await self.store.add_pairs(merge_pairs(kept, moved, claim_id=claim_id, actor=actor, at=now))
+        if record:  # a rebuild replaying people's merges must not invent pairs nobody judged
+            await self.store.add_pairs(merge_pairs(kept, moved, claim_id=claim_id, actor=actor, at=now))
         await self._audit(now, actor, "claim_merge", "claim", claim_id, {"claim_id": other_id,
                                                                          "text": other.text[:200]},
                           {"merged_into": claim_id, "posts": len(moved)})
@@ -357,8 +358,8 @@ class SocialService:
                 continue
         raise ClaimConflict(f"claim {claim_id} kept changing while being merged; merge it again")
 
-    async def split_claim(self, claim_id: str, post_ids: Sequence[str], *, version: str,
-                          actor: str) -> tuple[tuple[Claim, Version], tuple[Claim, Version]]:
+    async def split_claim(self, claim_id: str, post_ids: Sequence[str], *, version: str, actor: str,
+                          record: bool = True) -> tuple[tuple[Claim, Version], tuple[Claim, Version]]:
         """Move `post_ids` (with their exact copies) out of the claim into a new one; both are returned."""
         claim, current = await self.store.get_claim(claim_id)
         self._expect(version, current, claim_id)
@@ -381,7 +382,8 @@ class SocialService:
         new_version = await self.store.create_claim(new)
         await self.store.index_posts([replace(p, claim_id=new_id) for p in moved])
         await self.store.refresh()
-        await self.store.add_pairs(split_pairs(moved, kept, claim_id=claim_id, actor=actor, at=now))
+        if record:
+            await self.store.add_pairs(split_pairs(moved, kept, claim_id=claim_id, actor=actor, at=now))
         await self._audit(now, actor, "claim_split", "claim", claim_id, {"post_ids": sorted(p.id for p in moved)},
                           {"new_claim": new_id})
         return (remaining, saved), (new, new_version)

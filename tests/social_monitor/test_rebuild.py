@@ -26,7 +26,7 @@ POSTS = [("h0", "Tối nay 23h trực thăng rải thuốc khử trùng toàn t�
          ("h2", "NÓNG: tối nay 23h trực thăng rải thuốc khử trùng toàn tỉnh Bình Dương, đóng kín cửa không ra đường"),
          ("x0", "Đêm nay có máy bay phun thuốc diệt virus khắp Bình Dương, nhà nào cũng phải đóng cửa"),
          ("m0", "Chợ Thủ Dầu Một đóng cửa từ ngày mai 15/8, mọi người đi chợ tích trữ ngay"),
-         ("m1", "cho thu dau mot dong cua tu ngay mai 15/8, moi nguoi di cho tich tru ngay")]
+         ("m1", "cho thu dau mot dong cua tu ngay mai 15/8 nha, moi nguoi di cho tich tru ngay di")]
 
 
 async def _claims_by_post(store: SocialStore) -> dict[str, str]:
@@ -36,7 +36,8 @@ async def _claims_by_post(store: SocialStore) -> dict[str, str]:
 
 
 async def _reviewed_world(store: SocialStore) -> tuple[str, str]:
-    """Six posts ingested one by one; the helicopter claim reviewed to a false verdict, with `x0` merged in."""
+    """Six posts ingested one by one; the helicopter claim reviewed to a false verdict, with `x0` merged in by
+    hand (the matcher did not see it); `m1` split out of the market claim by hand."""
     service = SocialService(store=store)
     for source_id, text in POSTS:
         await service.ingest([RawPost.from_json({"id": source_id, "text": text}, default_source="zalo")])
@@ -48,7 +49,10 @@ async def _reviewed_world(store: SocialStore) -> tuple[str, str]:
     _, version = await service.merge_claims(heli, other, version=str(version), other_version=None, actor="mai")
     await service.review(heli, ClaimPatch(str(version), state=ReviewState.VERDICT_GIVEN, verdict=Verdict.FALSE,
                                           correction_url=CORRECTION), "mai")
-    return heli, by_post["m0"]
+    market, version = await store.get_claim(by_post["m0"])
+    m1 = next(p.id for p in await store.posts_of_claim(market.id) if p.source_id == "m1")
+    await service.split_claim(market.id, [m1], version=str(version), actor="mai")
+    return heli, market.id
 
 
 class Interrupted(Exception):
@@ -84,23 +88,23 @@ async def test_an_interrupted_rebuild_leaves_the_old_claims_and_a_second_run_car
         "DATA_DIR": str(settings.data_dir)})
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"posts": 6, "claims": 3, "reviews_carried": 1}
+    assert json.loads(result.stdout) == {"posts": 6, "claims": 3, "reviews_carried": 3, "corrections_replayed": 2}
     assert all(t[0].startswith(f"{unique_prefix}{n}-v") and "-r" in t[0]
                for n, t in (await _targets(es, unique_prefix)).items())
     fresh = SocialStore(es, unique_prefix)
     by_post = await _claims_by_post(fresh)
-    assert by_post["h0"] == by_post["h1"] == by_post["h2"] != by_post["x0"]  # the matcher regrouped x0 apart
+    assert by_post["h0"] == by_post["h1"] == by_post["h2"] == by_post["x0"]  # people's merge redone
+    assert by_post["m0"] == market != by_post["m1"]  # and their split
     claim, _ = await fresh.get_claim(by_post["h0"])
     assert (claim.state, claim.verdict, claim.correction_url) == (ReviewState.VERDICT_GIVEN, Verdict.FALSE, CORRECTION)
-    assert claim.known_claim_id == f"claim-{heli}"
+    assert claim.known_claim_id == f"claim-{heli}" and claim.mention_count == 4
     actions = [h.action for h in claim.history]
-    assert actions[-1] == "rebuild" and claim.history[-1].after["posts"] == 3 and claim.history[-1].after["of"] == 4
+    assert actions[-1] == "rebuild" and claim.history[-1].after["posts"] == 4 and claim.history[-1].after["of"] == 4
     assert {"merge", "known_claim_registered", "note"} <= set(actions)
-    alone, _ = await fresh.get_claim(by_post["x0"])
-    assert alone.state is ReviewState.WATCHING and alone.verdict is None
-    assert (await fresh.get_claim(market))[0].mention_count == 2
+    assert (await fresh.get_claim(market))[0].mention_count == 1
     flagged, _ = await fresh.search_posts(build_post_search(PostSearch(flagged=True, duplicates=True, size=10)))
-    assert {p.source_id for p in flagged if p.known_claim_id} == {"h0", "h1", "h2"}  # the CLI also scores posts
+    assert {p.source_id for p in flagged if p.known_claim_id} == {"h0", "h1", "h2", "x0"}  # the CLI also scores
+    assert {(p.label.value, p.actor) async for p in fresh.scan_pairs()} == {("same", "mai"), ("different", "mai")}
     status = await asyncio.to_thread(CliRunner().invoke, cli, ["index", "status"], env={
         "ES_URL": settings.es_url or "", "INDEX_PREFIX": unique_prefix, "LOG_LEVEL": "WARNING"})
     assert status.exit_code == 0, status.output
