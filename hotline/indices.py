@@ -151,8 +151,8 @@ async def migrate(es: AsyncElasticsearch, spec: IndexSpec, prefix: str, *, keep_
     """Copy the alias's documents into the spec's index and swap the alias; delete the new index on failure."""
     alias, target = spec.alias(prefix), spec.concrete(prefix)
     source = await alias_targets(es, alias)
-    if source == (target,):
-        return Migration(alias, source, target, 0)
+    if IndexState(alias, target, source).ok:  # current, or rebuilt from the current mapping
+        return Migration(alias, source, source[0], 0)
     if target in source:
         raise ValueError(f"alias {alias} points at {source}; fix it by hand before migrating")
     if await es.indices.exists(index=target):

@@ -108,3 +108,6 @@ async def test_an_interrupted_rebuild_leaves_the_old_claims_and_a_second_run_car
     status = await asyncio.to_thread(CliRunner().invoke, cli, ["index", "status"], env={
         "ES_URL": settings.es_url or "", "INDEX_PREFIX": unique_prefix, "LOG_LEVEL": "WARNING"})
     assert status.exit_code == 0, status.output
+    migrated = await asyncio.to_thread(CliRunner().invoke, cli, ["index", "migrate"], env={
+        "ES_URL": settings.es_url or "", "INDEX_PREFIX": unique_prefix, "LOG_LEVEL": "WARNING"})
+    assert migrated.exit_code == 0 and {m["copied"] for m in json.loads(migrated.output)} == {0}  # nothing to redo
