@@ -260,3 +260,11 @@ def with_review_of(claim: Claim, old: Claim, *, held: int, total: int, at: datet
     note = Change(at, SYSTEM, "rebuild", {"claim_id": old.id, "text": old.text[:300]},
                   {"claim_id": claim.id, "posts": held, "of": total})
     return replace(claim, **changes, flags=tuple(flags.values()), history=(*history, note), updated_at=at)
+
+
+def without_verdict_of(post: Post, claim: Claim) -> Post:
+    """A post split out of `claim` no longer carries the verdict it had only as one of the claim's posts."""
+    if claim.known_claim_id is None or post.known_claim_id != claim.known_claim_id:
+        return post
+    return replace(post, known_claim_id=None, verdict=None, correction_url=None,
+                   flags=tuple(f for f in post.flags if f.kind is not FlagKind.KNOWN_CLAIM))

@@ -18,7 +18,8 @@ from classifier.text import NormalisedText, normalise, redact
 from social_monitor.analysis import Analyser, TextAnalysis, ThreadAnalyser
 from social_monitor.claims import TRANSITIONS, Claim, ClaimPatch, KnownClaim, ReviewState
 from social_monitor.curation import (claim_of_posts, inherit_verdicts, known_claim_of_verdict, merge_pairs, merged,
-                                     split_claim_id, split_pairs, verdict_flag, with_verdict_of, without_posts)
+                                     split_claim_id, split_pairs, verdict_flag, with_verdict_of, without_posts,
+                                     without_verdict_of)
 from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
                                        model_flag, with_current_growth, with_flags)
 from social_monitor.queries import build_recent_claims
@@ -380,7 +381,7 @@ class SocialService:
         saved = await self.store.save_claim(remaining, current)
         new = claim_of_posts(new_id, moved, claim, actor=actor, at=now, signatures=sigs)
         new_version = await self.store.create_claim(new)
-        await self.store.index_posts([replace(p, claim_id=new_id) for p in moved])
+        await self.store.index_posts([replace(without_verdict_of(p, claim), claim_id=new_id) for p in moved])
         await self.store.refresh()
         if record:
             await self.store.add_pairs(split_pairs(moved, kept, claim_id=claim_id, actor=actor, at=now))

@@ -110,6 +110,7 @@ async def test_verdict_registry_claimreview_flags_then_merge_and_split_with_vers
     parts = await split.json()
     assert parts["claim"]["mention_count"] == 2 and parts["new_claim"]["mention_count"] == 1
     assert (await _posts(client, 4))["p3"] == parts["new_claim"]["id"]
+    assert set(await _posts(client, 0, flagged="true")) == {"p1", "p2"}  # p3 is no longer one of the false claim's
 
     page = await (await client.get(f"/comms/claims/{heli}", headers=auth("comms"))).text()
     assert "Cô Ba" in page and "12 chia sẻ" in page and 'href="https://cdn.example/v.mp4"' in page
