@@ -38,8 +38,8 @@ class ClaimAnswer:
 def _answer(claim: Claim, *, mentioned: bool) -> ClaimAnswer | None:
     if claim.verdict is None:
         return None
-    return ClaimAnswer(claim.text, claim.verdict.value, VERDICT_LABELS[claim.verdict], claim.verdict in FLAGGING_VERDICTS,
-                       claim.correction_text, claim.correction_url, mentioned)
+    return ClaimAnswer(claim.text, claim.verdict.value, VERDICT_LABELS[claim.verdict],
+                       claim.verdict in FLAGGING_VERDICTS, claim.correction_text, claim.correction_url, mentioned)
 
 
 async def find_claim_answer(request: web.Request, ticket: Ticket) -> ClaimAnswer | None:

@@ -124,7 +124,8 @@ def merged(target: Claim, other: Claim, *, actor: str, at: datetime, counted: Cl
         review = {"state": other.state, "verdict": other.verdict, "correction_text": other.correction_text,
                   "correction_url": other.correction_url}
     if target.known_claim_id is None and other.known_claim_id is not None:
-        review.update(known_claim_id=other.known_claim_id, verdict=review.get("verdict", target.verdict) or other.verdict,
+        review.update(known_claim_id=other.known_claim_id,
+                      verdict=review.get("verdict", target.verdict) or other.verdict,
                       correction_text=target.correction_text or other.correction_text,
                       correction_url=target.correction_url or other.correction_url)
     history = target.history if base else (

@@ -54,8 +54,8 @@ async def test_a_false_verdict_enters_the_registry_once_and_flags_the_claims_pos
     judged, version = await service.review(claim_id, ClaimPatch(
         str(version), state=ReviewState.VERDICT_GIVEN, verdict=Verdict.FALSE, correction_url=CORRECTION,
         correction_text="Không có việc rải thuốc bằng trực thăng."), "mai")
-    again, _ = await service.review(claim_id, ClaimPatch(str(version), note="đã gửi báo chí", correction_text="Tin giả."),
-                                    "mai")
+    again, _ = await service.review(
+        claim_id, ClaimPatch(str(version), note="đã gửi báo chí", correction_text="Tin giả."), "mai")
     known, total = await store.known_claims()
 
     assert total == 1 and known[0].id == f"claim-{claim_id}" and known[0].text == claim.text
@@ -87,8 +87,8 @@ async def test_a_true_verdict_or_one_without_correction_stays_out_of_the_registr
 async def test_merging_two_claims_moves_posts_counts_and_review_and_stores_same_pairs(
         service: SocialService, store: SocialStore) -> None:
     await service.ingest([_raw("h0", HELICOPTER[0], shares=10), _raw("h1", HELICOPTER[1], likes=2),
-                          _raw("x0", "Đêm nay có máy bay phun thuốc diệt virus khắp Bình Dương, nhà nào cũng phải đóng cửa",
-                               shares=5),
+                          _raw("x0", "Đêm nay có máy bay phun thuốc diệt virus khắp Bình Dương, nhà nào cũng "
+                                     "phải đóng cửa", shares=5),
                           _raw("m0", MARKET[0])])
     target_id, other_id = await _claim_of(store, "h0"), await _claim_of(store, "x0")
     assert target_id != other_id  # a paraphrase the grouping did not see
