@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Final
 
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
 from elasticsearch.helpers import async_bulk, async_scan
 
 import dashboards.audit_index
@@ -117,8 +117,13 @@ async def ensure(es: AsyncElasticsearch, spec: IndexSpec, prefix: str) -> IndexS
     current = await alias_targets(es, alias)
     if not current:
         if not await es.indices.exists(index=concrete):
-            await es.indices.create(index=concrete, **spec.body(), wait_for_active_shards="1")
-            log.info("created index %s", concrete)
+            try:
+                await es.indices.create(index=concrete, **spec.body(), wait_for_active_shards="1")
+                log.info("created index %s", concrete)
+            except BadRequestError as err:
+                # A busy node answers a create late; the client's retry then finds the index made.
+                if err.error != "resource_already_exists_exception":
+                    raise
         await es.indices.put_alias(index=concrete, name=alias)
         current = (concrete,)
     found = IndexState(alias, concrete, current)
