@@ -7,6 +7,7 @@ pages do (intake and social_monitor never import each other).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Final
 
@@ -15,6 +16,10 @@ from aiohttp import web
 from intake.records import Ticket
 from social_monitor import keys as social_keys
 from social_monitor.claims import FLAGGING_VERDICTS, VERDICT_LABELS, Claim
+from social_monitor.errors import SocialError
+from social_monitor.queries import build_claims_of_ticket
+
+log = logging.getLogger(__name__)
 
 MIN_SIMILARITY: Final = 0.5
 """Share of the shorter text's shingles the other has (SocialService.similar_claims) before a verdict is shown."""
@@ -43,12 +48,22 @@ def _answer(claim: Claim, *, mentioned: bool) -> ClaimAnswer | None:
 
 
 async def find_claim_answer(request: web.Request, ticket: Ticket) -> ClaimAnswer | None:
-    """The verdict on the claim this ticket reports, if the comms team has given one."""
+    """The verdict on the claim this ticket reports, if the comms team has given one.
+
+    The ticket page must open whatever happens to the claims: a failed lookup shows no verdict (and is logged).
+    """
     text = ticket.composed_text() or ticket.text
     if social_keys.SERVICE not in request.app or not text.strip():
         return None
-    joined, _ = await request.app[social_keys.STORE].search_claims(
-        {"query": {"term": {"ticket_ids": ticket.id}}, "size": 1})
+    try:
+        return await _lookup(request, ticket, text)
+    except SocialError as err:
+        log.warning("ticket %s: claims not looked up: %s", ticket.id, err.code)
+        return None
+
+
+async def _lookup(request: web.Request, ticket: Ticket, text: str) -> ClaimAnswer | None:
+    joined, _ = await request.app[social_keys.STORE].search_claims(build_claims_of_ticket(ticket.id))
     if joined and (answer := _answer(joined[0][0], mentioned=True)) is not None:
         return answer
     for found in await request.app[social_keys.SERVICE].similar_claims(text, CANDIDATES,

@@ -188,3 +188,8 @@ def build_claim_timeline(claim_id: str, size: int = 200) -> dict[str, Any]:
     return {"query": {"bool": {"filter": [{"term": {"claim_id": claim_id}}]}},
             "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"collected_at": "asc"}, {"id": "asc"}],
             "size": size, "track_total_hits": True}
+
+
+def build_claims_of_ticket(ticket_id: str) -> dict[str, Any]:
+    """The claim a hotline ticket joined as a mention (one at most)."""
+    return {"query": {"bool": {"filter": [{"term": {"ticket_ids": ticket_id}}]}}, "size": 1}
