@@ -294,8 +294,12 @@ cli.add_command(classifier.cli.classify)
 cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
 cli.add_command(social_monitor.cli.make_import_group(open_service))
-cli.add_command(social_monitor.cli.make_claims_group(open_service, lambda runtime, **options: _with_es(
-    runtime.settings, lambda es: rebuild_claims(runtime.settings, es, **options))))
+def _rebuild_claims(runtime: Runtime, **options: Any) -> Any:
+    """`hotline claims rebuild` with a checked client (hotline/claims_rebuild.py swaps the indices)."""
+    return _with_es(runtime.settings, lambda es: rebuild_claims(runtime.settings, es, **options))
+
+
+cli.add_command(social_monitor.cli.make_claims_group(open_service, _rebuild_claims))
 cli.add_command(intake.cli.tickets_group)
 cli.add_command(intake.cli.journal_group)
 cli.add_command(dashboards.cli.users_group)
