@@ -1,4 +1,5 @@
-"""Communications review: claims by growth or reach with mention sparklines, a claim's posts, review, registry."""
+"""Communications review: claims by growth or reach with mention sparklines, a claim's posts, review, registry,
+similar claims, merge and split (issue 11, item 5), and the hotline calls reporting a claim (item 6)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,10 +8,16 @@ from typing import Any, Final
 import aiohttp_jinja2
 from aiohttp import web
 
+from classifier.text import redact
+from dashboards import keys as dashboard_keys
+from dashboards import labels
 from dashboards.views import page_context
+from intake import keys as intake_keys
+from intake.records import mask_phone
 from social_monitor import keys as social_keys
 from social_monitor.claims import TRANSITIONS, VERDICT_LABELS, Claim, ReviewState, Verdict, hour_key
-from social_monitor.queries import ClaimSearch, ClaimSort, PostSearch, build_claim_search, build_post_search
+from social_monitor.queries import ClaimSearch, ClaimSort, build_claim_search, build_claim_timeline
+from social_monitor.records import TICKET_SOURCE, Post
 
 routes = web.RouteTableDef()
 SPARK_HOURS: Final = 48
@@ -18,6 +25,14 @@ STATE_LABELS: Final = {ReviewState.WATCHING: "Đang theo dõi", ReviewState.FLAG
                        ReviewState.IN_REVIEW: "Đang xác minh", ReviewState.VERDICT_GIVEN: "Đã kết luận",
                        ReviewState.CORRECTION_PUBLISHED: "Đã đăng cải chính", ReviewState.DISMISSED: "Bỏ qua"}
 SORT_LABELS: Final = {ClaimSort.GROWTH: "Tăng nhanh", ClaimSort.REACH: "Lan rộng", ClaimSort.RECENT: "Mới nhất"}
+ACTION_LABELS: Final = {"review": "Xác minh", "note": "Ghi chú", "flagged": "Gắn cờ", "merge": "Gộp tin đồn",
+                        "split": "Tách bài đăng", "rebuild": "Nhóm lại bài đăng",
+                        "known_claim_registered": "Ghi vào danh sách tin đã kiểm chứng"}
+TICKET_LINK_ROLES: Final = frozenset({"operator", "admin"})
+"""Roles that may open /operator/tickets/{id} (hotline/access.py), and so see callers' numbers."""
+MEDIA_LABELS: Final = {"video": "Video", "audio": "Âm thanh", "photo": "Ảnh", "image": "Ảnh"}
+TIMELINE_SIZE: Final = 200
+SIMILAR_SHOWN: Final = 10
 
 
 def sparkline(claim: Claim, now: datetime, *, width: int = 120, height: int = 24) -> str:
@@ -40,9 +55,11 @@ async def get_comms(request: web.Request) -> dict[str, Any]:
                          verdict=(verdict,) if verdict in Verdict.__members__.values() else (), size=50)
     claims, total = await request.app[social_keys.STORE].search_claims(build_claim_search(search))
     now = datetime.now(timezone.utc)
+    wanted = request.query.get("similar", "").strip()[:2000]
+    similar = await request.app[social_keys.SERVICE].similar_claims(wanted, SIMILAR_SHOWN) if wanted else []
     return page_context(request, claims=[c for c, _ in claims], total=total, filters=request.query,
                         spark={c.id: sparkline(c, now) for c, _ in claims}, states=STATE_LABELS,
-                        verdicts=VERDICT_LABELS, sorts=SORT_LABELS)
+                        verdicts=VERDICT_LABELS, sorts=SORT_LABELS, similar=similar, similar_query=wanted)
 
 
 @routes.get("/comms/claims/{claim_id}")
@@ -51,10 +68,38 @@ async def get_claim_page(request: web.Request) -> dict[str, Any]:
     """Roles: comms, admin. One claim: its posts, flags, matched known claim, review actions."""
     store = request.app[social_keys.STORE]
     claim, version = await store.get_claim(request.match_info["claim_id"])
-    posts, post_total = await store.search_posts(build_post_search(PostSearch(claim_id=claim.id, duplicates=True,
-                                                                              size=50)))
+    found, post_total = await store.search_posts(build_claim_timeline(claim.id, TIMELINE_SIZE))
+    timeline = sorted(found, key=lambda p: (p.seen_at, p.id))
+    posts = [p for p in timeline if p.source != TICKET_SOURCE]
+    similar = await request.app[social_keys.SERVICE].similar_claims(claim.text, 5, exclude=(claim.id,))
     allowed = {claim.state: STATE_LABELS[claim.state],
                **{s: STATE_LABELS[s] for s in STATE_LABELS if s in TRANSITIONS[claim.state]}}
     return page_context(request, claim=claim, version=str(version), posts=posts, post_total=post_total,
+                        calls=await _ticket_mentions(request, [p for p in timeline if p.source == TICKET_SOURCE]),
+                        ticket_links=request.get(dashboard_keys.ROLE) in TICKET_LINK_ROLES, similar=similar,
                         spark=sparkline(claim, datetime.now(timezone.utc)), states=STATE_LABELS,
-                        next_states=allowed, verdicts=VERDICT_LABELS)
+                        next_states=allowed, verdicts=VERDICT_LABELS, actions=ACTION_LABELS,
+                        media_labels=MEDIA_LABELS)
+
+
+async def _ticket_mentions(request: web.Request, mentions: list[Post]) -> list[dict[str, Any]]:
+    """The hotline calls and messages among a claim's mentions, with what the intake store knows of them.
+
+    Numbers are redacted from the text and the caller's number masked for roles that may not see them.
+    """
+    if not mentions:
+        return []
+    ids = [p.source_id for p in mentions]
+    page = await request.app[intake_keys.STORE].search({"query": {"ids": {"values": ids}}, "size": len(ids)})
+    tickets = {t.id: t for t in page.tickets}
+    unmasked = request.get(dashboard_keys.ROLE) in TICKET_LINK_ROLES
+    out = []
+    for post in mentions:
+        ticket = tickets.get(post.source_id)
+        caller = ticket.caller if ticket else None
+        out.append({"id": post.source_id, "at": ticket.created_at if ticket else post.seen_at,
+                    "number": ticket.number if ticket else post.source_id,
+                    "channel": labels.CHANNEL.get(ticket.channel.value, "") if ticket else "",
+                    "caller": (caller if unmasked else mask_phone(caller)) or "không rõ",
+                    "district": ticket.district if ticket else None, "text": redact(post.text)})
+    return out

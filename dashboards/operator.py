@@ -10,6 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from dashboards import history, keys, labels
+from dashboards.claim_answer import find_claim_answer
 from dashboards.views import page_context, people_names, ticket_numbers
 from intake import keys as intake_keys
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
@@ -111,4 +112,5 @@ async def get_ticket_page(request: web.Request) -> dict[str, Any]:
                             ticket.merged_into) if ticket.merged_into else None,
                         labels=labels, statuses=transitions, now=now, events=events, operators=operators,
                         people=people, replies=list(replies.values()),
-                        follow_up_due=bool(ticket.follow_up_at and ticket.follow_up_at <= now))
+                        follow_up_due=bool(ticket.follow_up_at and ticket.follow_up_at <= now),
+                        claim_answer=await find_claim_answer(request, ticket))

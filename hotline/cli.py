@@ -20,6 +20,7 @@ import dashboards.cli
 import intake.cli
 import social_monitor.cli
 from hotline import indices, search_node
+from hotline.claims_rebuild import rebuild_claims
 from hotline.demo import DEMO_USERS, load_demo
 from hotline.intake_ctx import run_worker
 from hotline.social_ctx import open_service
@@ -299,6 +300,12 @@ cli.add_command(classifier.cli.classify)
 cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
 cli.add_command(social_monitor.cli.make_import_group(open_service))
+def _rebuild_claims(runtime: Runtime, **options: Any) -> Any:
+    """`hotline claims rebuild` with a checked client (hotline/claims_rebuild.py swaps the indices)."""
+    return _with_es(runtime.settings, lambda es: rebuild_claims(runtime.settings, es, **options))
+
+
+cli.add_command(social_monitor.cli.make_claims_group(open_service, _rebuild_claims))
 cli.add_command(intake.cli.tickets_group)
 intake.cli.journal_group.add_command(social_monitor.cli.journal_posts)
 cli.add_command(intake.cli.journal_group)

@@ -37,11 +37,17 @@ def show_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def is_web_url(value: object) -> bool:
+    """Whether a link from outside (a post's URL, an attachment) may be an href: http(s) only, never javascript:."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
+
+
 def setup_templates(app: web.Application) -> None:
     """Jinja2 with autoescaping; templates live in dashboards/templates."""
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     env.filters["local_time"] = local_time
     env.filters["show_json"] = show_json
+    env.tests["web_url"] = is_web_url
 
 
 async def dashboards_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Final
 
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
 from elasticsearch.helpers import async_bulk, async_scan
 
 import dashboards.audit_index
@@ -23,6 +23,7 @@ import dashboards.sessions_index
 import dashboards.users_index
 import intake.index
 import intake.isolation.index
+import social_monitor.claim_pairs_index
 import social_monitor.claims_index
 import social_monitor.index
 import social_monitor.known_claims_index
@@ -35,6 +36,8 @@ COMMON_ANALYSIS: Final[dict[str, Any]] = {
 }
 
 Document = dict[str, Any]
+REBUILT: Final = "-r"
+"""Infix of an index rebuilt from the same mapping version (`hotline claims rebuild`): `claims-v1-r20261202t0300`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +75,9 @@ class IndexSpec:
 
 
 SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
-    intake.index, intake.isolation.index, social_monitor.index, social_monitor.claims_index, social_monitor.known_claims_index,
-    dashboards.users_index, dashboards.sessions_index, dashboards.audit_index))
+    intake.index, intake.isolation.index, social_monitor.index, social_monitor.claims_index,
+    social_monitor.known_claims_index, social_monitor.claim_pairs_index, dashboards.users_index,
+    dashboards.sessions_index, dashboards.audit_index))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +90,9 @@ class IndexState:
 
     @property
     def ok(self) -> bool:
-        """True when the alias points at exactly the expected index."""
-        return self.current == (self.expected,)
+        """True when the alias points at exactly the expected index, or a rebuild of it (`...-v1-r<time>`)."""
+        return len(self.current) == 1 and (self.current[0] == self.expected
+                                           or self.current[0].startswith(f"{self.expected}{REBUILT}"))
 
     def as_json(self) -> dict[str, Any]:
         """JSON form for /readyz and the CLI."""
@@ -114,8 +119,13 @@ async def ensure(es: AsyncElasticsearch, spec: IndexSpec, prefix: str) -> IndexS
     current = await alias_targets(es, alias)
     if not current:
         if not await es.indices.exists(index=concrete):
-            await es.indices.create(index=concrete, **spec.body(), wait_for_active_shards="1")
-            log.info("created index %s", concrete)
+            try:
+                await es.indices.create(index=concrete, **spec.body(), wait_for_active_shards="1")
+                log.info("created index %s", concrete)
+            except BadRequestError as err:
+                # A busy node answers a create late; the client's retry then finds the index made.
+                if err.error != "resource_already_exists_exception":
+                    raise
         await es.indices.put_alias(index=concrete, name=alias)
         current = (concrete,)
     found = IndexState(alias, concrete, current)
@@ -148,8 +158,8 @@ async def migrate(es: AsyncElasticsearch, spec: IndexSpec, prefix: str, *, keep_
     """Copy the alias's documents into the spec's index and swap the alias; delete the new index on failure."""
     alias, target = spec.alias(prefix), spec.concrete(prefix)
     source = await alias_targets(es, alias)
-    if source == (target,):
-        return Migration(alias, source, target, 0)
+    if IndexState(alias, target, source).ok:  # current, or rebuilt from the current mapping
+        return Migration(alias, source, source[0], 0)
     if target in source:
         raise ValueError(f"alias {alias} points at {source}; fix it by hand before migrating")
     if await es.indices.exists(index=target):

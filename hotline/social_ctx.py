@@ -46,7 +46,7 @@ async def _refresh_growth_every(service: SocialService, interval_s: float) -> No
             log.exception("claim growth refresh failed")
 
 
-async def _scorer(settings: Settings) -> Scorer | None:
+async def load_scorer(settings: Settings) -> Scorer | None:
     ref = settings.misinformation_model
     try:
         model = await asyncio.to_thread(registry.load, ref)
@@ -109,7 +109,7 @@ def make_collectors(settings: Settings, fetcher: GuardedFetcher, store: SocialSt
 async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
     settings, es = app[keys.SETTINGS], app[keys.ES]
-    scorer, speech = await asyncio.gather(_scorer(settings), asyncio.to_thread(_speech, settings))
+    scorer, speech = await asyncio.gather(load_scorer(settings), asyncio.to_thread(_speech, settings))
     fetcher = GuardedFetcher(policy_from(settings))
     analyser = make_analyser(settings, scorer)
     service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser)
@@ -141,7 +141,7 @@ async def open_service(settings: Settings) -> AsyncIterator[SocialService]:
     try:
         await check_reachable(es, settings.es_url or "")
         await indices.ensure_all(es, settings.index_prefix)
-        scorer = await _scorer(settings)
+        scorer = await load_scorer(settings)
         analyser = make_analyser(settings, scorer)
         try:
             yield make_service(settings, es, scorer, analyser=analyser)

@@ -1,29 +1,40 @@
-"""`hotline import posts FILE`: bulk import of exports (Zalo, crawlers, partner tools) as JSON Lines or CSV.
+"""`hotline import posts FILE` and `hotline claims ...`: bulk imports, regrouping, training pairs.
 
-Bad lines are reported on stderr with their line number and skipped; the good ones are ingested in batches
-through the same service as collected posts. The group is built by `make_import_group(open_service)` so that
-the composition root passes in how to build the service (this package does not import `hotline`).
+Bad lines of an import are reported on stderr with their line number and skipped; the good ones are ingested
+in batches through the same service as collected posts. The groups are built by `make_import_group(open_service)`
+and `make_claims_group(open_service, rebuild)` so that the composition root passes in how to build the service
+and how to swap indices (this package does not import `hotline`).
 """
 from __future__ import annotations
 
 import asyncio
 import csv
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, Protocol, TextIO
 
 import click
 
+from classifier.text import redact
 from social_monitor.errors import InvalidPost
 from social_monitor.journal import PostJournal
+from social_monitor.rebuild import RebuildReport
 from social_monitor.records import RawPost
 from social_monitor.service import IngestReport, SocialService
 
 BATCH: Final = 500
 OpenService = Callable[[Any], AbstractAsyncContextManager[SocialService]]
+
+
+class RunRebuild(Protocol):
+    """How the composition root rebuilds the claims (hotline.cli): new indices, replay, alias swap."""
+
+    def __call__(self, runtime: Any, *, on_start: Callable[[int], None], on_progress: Callable[[int], None],
+                 batch: int, keep_old: bool) -> RebuildReport: ...
 
 
 def read_posts(stream: TextIO, kind: str, default_source: str) -> Iterator[tuple[int, RawPost | str]]:
@@ -126,3 +137,46 @@ def make_import_group(open_service: OpenService) -> click.Group:
             ctx.exit(1)
 
     return import_group
+
+
+def make_claims_group(open_service: OpenService, rebuild: RunRebuild) -> click.Group:
+    """The `claims` group: regroup every post with the current matcher; export people's corrections."""
+
+    @click.group("claims")
+    def claims_group() -> None:
+        """Claims: regrouping and the matcher's training pairs."""
+
+    @claims_group.command("rebuild")
+    @click.option("--batch", type=click.IntRange(1, 5000), default=500, show_default=True,
+                  help="Posts per ingest batch (posts collected together are replayed together up to this).")
+    @click.option("--keep-old", is_flag=True, help="Keep the previous posts and claims indices after the swap.")
+    @click.pass_context
+    def rebuild_command(ctx: click.Context, batch: int, keep_old: bool) -> None:
+        """Regroup every stored post with the current matcher into new claims; reviews follow their posts."""
+        with click.progressbar(length=1, label="Regrouping posts", file=sys.stderr,
+                               show_pos=True) as bar:
+            def start(total: int) -> None:
+                bar.length = max(total, 1)
+            report = rebuild(ctx.obj, on_start=start, on_progress=bar.update, batch=batch, keep_old=keep_old)
+        click.echo(json.dumps(report.as_json()))
+
+    @claims_group.command("export-pairs")
+    @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+                  help="JSONL file of {\"a\", \"b\", \"label\": \"same\"|\"different\"} for the matcher's trainer.")
+    @click.pass_context
+    def export_pairs(ctx: click.Context, out: Path) -> None:
+        """Write the pairs people labelled by merging and splitting claims (phone and ID numbers redacted)."""
+        async def main() -> int:
+            written = 0
+            async with open_service(ctx.obj) as service:
+                with out.open("w", encoding="utf-8") as f:
+                    async for pair in service.store.scan_pairs():
+                        f.write(json.dumps({"a": redact(pair.a_text), "b": redact(pair.b_text),
+                                            "label": pair.label.value, "origin": pair.origin,
+                                            "at": pair.at.isoformat()}, ensure_ascii=False) + "\n")
+                        written += 1
+            return written
+
+        click.echo(f"wrote {asyncio.run(main())} pairs to {out}")
+
+    return claims_group

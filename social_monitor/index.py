@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 NAME: Final = "posts"
-VERSION: Final = 1
+VERSION: Final = 2
+"""2: `media` (attachments, read back only; issue 11)."""
 
 _KEYWORD: Final = {"type": "keyword"}
 
@@ -44,6 +45,7 @@ MAPPING: Final[dict[str, Any]] = {
         "correction_url": {"type": "keyword", "index": False},
         "flags": FLAG,
         "duplicate_of": _KEYWORD,
+        "media": {"type": "object", "enabled": False},
     },
 }
 

@@ -139,9 +139,14 @@ def build_known_claim_list(page: int, size: int) -> dict[str, Any]:
             "size": size, "track_total_hits": True}
 
 
-def build_claims_like(folded: str, size: int = 200) -> dict[str, Any]:
-    """Existing claims that may repeat a newly registered known claim (verified in Python afterwards)."""
-    return {"query": {"match": {"text_folded": {"query": folded, "minimum_should_match": "50%"}}},
+def build_claims_like(folded: str, size: int = 200, *, loose: bool = False) -> dict[str, Any]:
+    """Existing claims that may repeat a text (verified in Python afterwards).
+
+    A newly registered known claim needs half its words in a claim; `loose` (a search box, a caller's long
+    account of a rumour) ranks any claim sharing a word, best first, and leaves the verdict to the caller.
+    """
+    share = "1" if loose else "50%"
+    return {"query": {"match": {"text_folded": {"query": folded, "minimum_should_match": share}}},
             "size": size, "seq_no_primary_term": True}
 
 
@@ -158,3 +163,33 @@ def build_misinformation_tickets(since: datetime | None, size: int = 200) -> dic
         filters.append({"range": {"created_at": {"gt": since.isoformat()}}})
     return {"query": {"bool": {"filter": filters}}, "sort": [{"created_at": "asc"}, {"id": "asc"}], "size": size,
             "_source": ["id", "text", "created_at"]}
+
+
+def build_posts_of_claim(claim_id: str) -> dict[str, Any]:
+    """Every post of a claim, copies included (scanned: a claim can have thousands)."""
+    return {"query": {"bool": {"filter": [{"term": {"claim_id": claim_id}}]}}}
+
+
+ARRIVAL_ORDER: Final[list[Any]] = [{"collected_at": "asc"}, {"published_at": {"order": "asc", "missing": "_last"}},
+                                   {"id": "asc"}]
+"""The order posts reached the monitor; `hotline claims rebuild` replays them in it."""
+
+
+def build_posts_in_order(after: Sequence[Any] | None, size: int) -> dict[str, Any]:
+    """One page of every post in arrival order; `after` is the last page's last sort values."""
+    body: dict[str, Any] = {"query": {"match_all": {}}, "sort": ARRIVAL_ORDER, "size": size}
+    if after is not None:
+        body["search_after"] = list(after)
+    return body
+
+
+def build_claim_timeline(claim_id: str, size: int = 200) -> dict[str, Any]:
+    """A claim's posts (copies included) in the order they appeared, for the claim page."""
+    return {"query": {"bool": {"filter": [{"term": {"claim_id": claim_id}}]}},
+            "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"collected_at": "asc"}, {"id": "asc"}],
+            "size": size, "track_total_hits": True}
+
+
+def build_claims_of_ticket(ticket_id: str) -> dict[str, Any]:
+    """The claim a hotline ticket joined as a mention (one at most)."""
+    return {"query": {"bool": {"filter": [{"term": {"ticket_ids": ticket_id}}]}}, "size": 1}

@@ -236,6 +236,8 @@ class Post:
     flags: tuple[Flag, ...] = ()
     duplicate_of: str | None = None
     """The post with the same content hash that was indexed first (a copy is not scored or grouped again)."""
+    media: tuple[Attachment, ...] = ()
+    """The post's attachments as the source gave them (links shown on the claim page; issue 11, item 5)."""
     text_segmented: str | None = field(default=None, compare=False, repr=False)
     text_folded: str | None = field(default=None, compare=False, repr=False)
     """The analysed forms of `text` (classifier.text.normalise) when already known; the store computes them
@@ -274,6 +276,7 @@ class Post:
             known_claim_id=doc.get("known_claim_id"), verdict=doc.get("verdict"),
             correction_url=doc.get("correction_url"),
             flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), duplicate_of=doc.get("duplicate_of"),
+            media=tuple(Attachment(str(m["type"]), str(m["url"])) for m in doc.get("media") or ()),
             text_segmented=doc.get("text_segmented"), text_folded=doc.get("text_folded"))
 
 
@@ -295,6 +298,8 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, Flag):
         return value.as_json()
+    if isinstance(value, Attachment):
+        return {"type": value.kind, "url": value.url}
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
     return value

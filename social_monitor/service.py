@@ -17,6 +17,9 @@ from typing import Any, Final, Protocol
 from classifier.text import NormalisedText, normalise, redact
 from social_monitor.analysis import Analyser, TextAnalysis, ThreadAnalyser
 from social_monitor.claims import TRANSITIONS, Claim, ClaimPatch, KnownClaim, ReviewState
+from social_monitor.curation import (claim_of_posts, inherit_verdicts, known_claim_of_verdict, merge_pairs, merged,
+                                     split_claim_id, split_pairs, verdict_flag, with_verdict_of, without_posts,
+                                     without_verdict_of)
 from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
                                        model_flag, with_current_growth, with_flags)
 from social_monitor.queries import build_recent_claims
@@ -24,7 +27,7 @@ from social_monitor.errors import ClaimConflict, InvalidClaim
 from social_monitor.matching import KnownClaimMatcher
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, post_id
 from social_monitor.scoring import Score, Scorer
-from social_monitor.similarity import Signature
+from social_monitor.similarity import Signature, shingles, signature
 from social_monitor.store import SocialStore, Version
 
 log = logging.getLogger(__name__)
@@ -149,7 +152,8 @@ class SocialService:
         # Copies are indexed too (where a rumour spread matters), marked, unscored: a replay then sees them.
         copied = [replace(_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy),
                           duplicate_of=duplicate_of[i]) for i, _ in copies]
-        await self.store.index_posts(posts + copied)
+        # A post joining a claim with a verdict carries its correction, however it is worded (issue 11, item 3).
+        await self.store.index_posts(inherit_verdicts(posts + copied, {c.id: c for c, _ in candidates.values()}))
         await self.store.refresh()  # the next batch must see this batch's claims and hashes
         report = IngestReport(batch.received, len(posts), len(copies), batch.replayed, len(book.opened),
                               sum(1 for p in posts if p.flags))
@@ -254,6 +258,14 @@ class SocialService:
         if state is ReviewState.CORRECTION_PUBLISHED and not url:
             raise InvalidClaim("give the 'correction_url' to move the claim to correction_published")
         updated = claim.with_change(actor, "review", now, **changes) if changes else claim
+        known = known_claim_of_verdict(updated, actor=actor, at=now)
+        if known is not None:
+            # Registered before the claim is saved, under an id of the claim's: a failed save retried, or the
+            # same PATCH sent twice, writes the same entry again, never a second one (issue 11, item 3).
+            await self.store.add_known_claim(known)
+            updated = updated.with_change(actor, "known_claim_registered", now, known_claim_id=known.id)
+            flag = verdict_flag(updated)
+            updated = with_flags(updated, [flag] if flag else [], now)
         if patch.note:
             updated = updated.with_note(actor, patch.note, now)
         if updated is claim:
@@ -262,7 +274,140 @@ class SocialService:
         for change in updated.history[len(claim.history):]:
             await self._audit(change.at, change.actor, f"claim_{change.action}", "claim", claim.id,
                               change.before, change.after)
+        if known is not None:
+            await self._audit(now, actor, "known_claim_registered", "known_claim", known.id, {},
+                              {"verdict": known.verdict.value, "text": known.text[:200], "claim_id": claim.id})
+            await self._known_claims(reload=True)
+            await self.flag_posts(updated)
         return updated, saved
+
+    async def flag_posts(self, claim: Claim) -> int:
+        """Give every post of a claim with a false or misleading verdict its known-claim flag; searchable at once."""
+        if verdict_flag(claim) is None:
+            return 0
+        changed = [p for p in (with_verdict_of(post, claim) for post in await self.store.posts_of_claim(claim.id))
+                   if p is not None]
+        if changed:
+            await self.store.index_posts(changed)
+            await self.store.refresh()
+        return len(changed)
+
+    async def _move_posts(self, from_claim: str, to_claim: str) -> list[Post]:
+        """Point every post of `from_claim` at `to_claim`; returns the posts as they were."""
+        posts = await self.store.posts_of_claim(from_claim)
+        if posts:
+            await self.store.index_posts([replace(p, claim_id=to_claim) for p in posts])
+            await self.store.refresh()
+        return posts
+
+    @staticmethod
+    def _expect(version: str, current: Version, claim_id: str) -> None:
+        try:
+            expected = Version.parse(version)
+        except ValueError as err:
+            raise InvalidClaim("'version' must look like '12:1' (as returned by GET)") from err
+        if expected != current:
+            raise ClaimConflict(f"claim {claim_id} changed since version {expected}")
+
+    # --- people's corrections of the grouping (issue 11, item 5) -------------------------------------------
+    async def merge_claims(self, claim_id: str, other_id: str, *, version: str, other_version: str | None,
+                           actor: str, record: bool = True) -> tuple[Claim, Version]:
+        """Fold `other_id` into `claim_id` (its posts, counts, flags; its review when the target has none).
+
+        Both versions are checked (409 if either changed). `other_id` is deleted last and only at the version
+        folded in: a mention that reached it meanwhile is folded in too before it goes.
+        """
+        if claim_id == other_id:
+            raise InvalidClaim("a claim cannot be merged with itself")
+        target, target_version = await self.store.get_claim(claim_id)
+        other, other_current = await self.store.get_claim(other_id)
+        self._expect(version, target_version, claim_id)
+        if other_version is not None:
+            self._expect(other_version, other_current, other_id)
+        now = self.clock()
+        result = merged(target, other, actor=actor, at=now)
+        saved = await self.store.save_claim(result, target_version)
+        kept = await self.store.posts_of_claim(claim_id)
+        counted, moved = other, await self._move_posts(other_id, claim_id)
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                await self.store.delete_claim(other_id, other_current)
+                break
+            except ClaimConflict:
+                fresh, other_current = await self.store.get_claim(other_id)
+                result, saved = await self._fold_again(claim_id, fresh, counted, actor, now)
+                counted = fresh
+                moved += await self._move_posts(other_id, claim_id)
+        else:
+            raise ClaimConflict(f"claim {other_id} kept changing while being merged; merge it again")
+        if record:  # a rebuild replaying people's merges must not invent pairs nobody judged
+            await self.store.add_pairs(merge_pairs(kept, moved, claim_id=claim_id, actor=actor, at=now))
+        await self._audit(now, actor, "claim_merge", "claim", claim_id, {"claim_id": other_id,
+                                                                         "text": other.text[:200]},
+                          {"merged_into": claim_id, "posts": len(moved)})
+        await self.flag_posts(result)
+        return result, saved
+
+    async def _fold_again(self, claim_id: str, fresh: Claim, counted: Claim, actor: str,
+                          now: datetime) -> tuple[Claim, Version]:
+        for _ in range(CONFLICT_RETRIES):
+            current, version = await self.store.get_claim(claim_id)
+            result = merged(current, fresh, actor=actor, at=now, counted=counted)
+            try:
+                return result, await self.store.save_claim(result, version)
+            except ClaimConflict:
+                continue
+        raise ClaimConflict(f"claim {claim_id} kept changing while being merged; merge it again")
+
+    async def split_claim(self, claim_id: str, post_ids: Sequence[str], *, version: str, actor: str,
+                          record: bool = True) -> tuple[tuple[Claim, Version], tuple[Claim, Version]]:
+        """Move `post_ids` (with their exact copies) out of the claim into a new one; both are returned."""
+        claim, current = await self.store.get_claim(claim_id)
+        self._expect(version, current, claim_id)
+        posts = await self.store.posts_of_claim(claim_id)
+        chosen = set(post_ids)
+        missing = chosen - {p.id for p in posts}
+        if missing:
+            raise InvalidClaim(f"posts not in claim {claim_id}: {', '.join(sorted(missing)[:5])}")
+        moved = [p for p in posts if p.id in chosen or p.duplicate_of in chosen]
+        kept = [p for p in posts if p not in moved]
+        if not kept:
+            raise InvalidClaim("a split must leave at least one post in the claim")
+        now = self.clock()
+        new_id = split_claim_id(claim_id, sorted(chosen))
+        sigs = [s for s in (signature(p.text_folded or normalise(p.text).folded) for p in moved
+                            if p.duplicate_of is None) if s is not None]
+        remaining = without_posts(claim, moved, new_claim_id=new_id, actor=actor, at=now)
+        saved = await self.store.save_claim(remaining, current)
+        new = claim_of_posts(new_id, moved, claim, actor=actor, at=now, signatures=sigs)
+        new_version = await self.store.create_claim(new)
+        await self.store.index_posts([replace(without_verdict_of(p, claim), claim_id=new_id) for p in moved])
+        await self.store.refresh()
+        if record:
+            await self.store.add_pairs(split_pairs(moved, kept, claim_id=claim_id, actor=actor, at=now))
+        await self._audit(now, actor, "claim_split", "claim", claim_id, {"post_ids": sorted(p.id for p in moved)},
+                          {"new_claim": new_id})
+        return (remaining, saved), (new, new_version)
+
+    async def similar_claims(self, text: str, limit: int = 10, *, min_similarity: float = 0.0,
+                             exclude: Sequence[str] = ()) -> list[SimilarClaim]:
+        """Claims saying what `text` says, most similar first (the search box on /comms, merge suggestions,
+        the verdict shown to an operator on a ticket).
+
+        The one seam the claim matcher plugs into: candidates from Elasticsearch, then a similarity in [0, 1]
+        (today the overlap coefficient of the folded texts' shingles).
+        """
+        forms = normalise(text)
+        mine = shingles(forms.folded)
+        if not mine:
+            return []
+        found: list[SimilarClaim] = []
+        for claim, version in await self.store.claims_like(forms.folded, size=max(50, 5 * limit), loose=True):
+            theirs = shingles(claim.text_folded or normalise(claim.text).folded)
+            score = len(mine & theirs) / min(len(mine), len(theirs)) if theirs else 0.0
+            if claim.id not in exclude and score >= min_similarity:
+                found.append(SimilarClaim(claim, version, round(score, 3)))
+        return sorted(found, key=lambda s: (-s.similarity, -s.claim.mention_count, s.claim.id))[:limit]
 
     async def _audit(self, at: datetime, actor: str, action: str, target_type: str, target_id: str,
                      before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
@@ -298,10 +443,26 @@ class SocialService:
                 log.warning("claim %s changed while matching known claim %s; the next mention will match it",
                             claim.id, known.id)
                 continue
+            await self.flag_posts(updated)
             flagged += 1
         log.info("known claim %s registered (%s); %d existing claims matched", known.id, redact(known.text[:60]),
                  flagged)
         return flagged
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarClaim:
+    """A claim found by `SocialService.similar_claims`, with how similar it is (0 to 1)."""
+
+    claim: Claim
+    version: Version
+    similarity: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The API form: the claim without its history, its version and the similarity."""
+        body = self.claim.as_json()
+        body.pop("history", None)
+        return {**body, "version": str(self.version), "similarity": self.similarity}
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,4 +497,4 @@ def _post(raw: RawPost, forms: NormalisedText, digest: str, mention: Mention, cl
                 likes=raw.likes, comments=raw.comments, shares=raw.shares, misinformation_score=mention.score,
                 score_reasons=mention.reasons, claim_id=claim_id, known_claim_id=known.id if known else None,
                 verdict=known.verdict.value if known else None, correction_url=known.correction_url if known else None,
-                flags=tuple(flags), text_segmented=forms.segmented, text_folded=forms.folded)
+                flags=tuple(flags), media=raw.attachments, text_segmented=forms.segmented, text_folded=forms.folded)

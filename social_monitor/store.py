@@ -13,13 +13,14 @@ from typing import Any
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-from elasticsearch.helpers import async_bulk, async_streaming_bulk
+from elasticsearch.helpers import async_bulk, async_scan, async_streaming_bulk
 
 from classifier.text import normalise
 from social_monitor import queries
 from social_monitor.claim_cache import SIZE as CACHE_SIZE
 from social_monitor.claim_cache import ClaimCache
 from social_monitor.claims import Claim, KnownClaim, is_claim_id
+from social_monitor.curation import ClaimPair
 from social_monitor.errors import ClaimConflict, ClaimNotFound, DocumentRejected, StoreUnavailable
 from social_monitor.records import Post
 from social_monitor.similarity import NUM_PERM
@@ -62,11 +63,14 @@ async def _reachable() -> AsyncIterator[None]:
 class SocialStore:
     """Reads and writes posts, claims and known claims; claim writes are conditional on their version."""
 
-    def __init__(self, es: AsyncElasticsearch, prefix: str, *, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, es: AsyncElasticsearch, prefix: str, *, cache_size: int = CACHE_SIZE, posts: str | None = None,
+                 claims: str | None = None) -> None:
+        """`posts` and `claims` name other indices than the prefix's aliases (`hotline claims rebuild`)."""
         self._es = es
         self._cache: ClaimCache[Version] = ClaimCache(cache_size)
-        self.posts, self.claims = f"{prefix}posts", f"{prefix}claims"
+        self.posts, self.claims = posts or f"{prefix}posts", claims or f"{prefix}claims"
         self.registry, self.tickets = f"{prefix}known_claims", f"{prefix}tickets"
+        self.pairs = f"{prefix}claim_pairs"
 
     # --- posts --------------------------------------------------------------------------------------
     async def index_posts(self, posts: Sequence[Post]) -> None:
@@ -101,6 +105,36 @@ class SocialStore:
         async with _reachable():
             resp = await self._es.search(index=self.posts, **body)
         return [Post.from_doc(h["_source"]) for h in resp["hits"]["hits"]], int(resp["hits"]["total"]["value"])
+
+    async def posts_of_claim(self, claim_id: str, *, refresh: bool = True) -> list[Post]:
+        """Every post of a claim, copies included, oldest first (a refresh first: reviewers act on what they saw)."""
+        async with _reachable():
+            if refresh:
+                await self._es.indices.refresh(index=self.posts)
+            found = [Post.from_doc(h["_source"]) async for h in async_scan(
+                self._es, index=self.posts, query=queries.build_posts_of_claim(claim_id), size=1000)]
+        return sorted(found, key=lambda p: (p.seen_at, p.id))
+
+    async def get_posts(self, ids: Sequence[str]) -> list[Post]:
+        """The posts with these ids that exist (real-time reads)."""
+        found: list[Post] = []
+        for start in range(0, len(ids), queries.CANDIDATES_PAGE):
+            async with _reachable():
+                resp = await self._es.mget(index=self.posts, ids=list(ids[start:start + queries.CANDIDATES_PAGE]))
+            found += [Post.from_doc(d["_source"]) for d in resp["docs"] if d.get("found")]
+        return found
+
+    async def page_of_posts(self, after: list[Any] | None, size: int) -> tuple[list[Post], list[Any] | None]:
+        """One page of every post in arrival order, and the cursor of the next page (None at the end)."""
+        async with _reachable():
+            resp = await self._es.search(index=self.posts, **queries.build_posts_in_order(after, size))
+        hits = resp["hits"]["hits"]
+        return [Post.from_doc(h["_source"]) for h in hits], (hits[-1]["sort"] if hits else None)
+
+    async def count_posts(self) -> int:
+        """How many posts (copies included) the index holds."""
+        async with _reachable():
+            return int((await self._es.count(index=self.posts))["count"])
 
     # --- claims -------------------------------------------------------------------------------------
     def _claim_doc(self, claim: Claim) -> dict[str, Any]:
@@ -155,10 +189,10 @@ class SocialStore:
                     self._cache.put(claim, version)
                     into[claim.id] = (claim, version)
 
-    async def claims_like(self, folded: str) -> list[tuple[Claim, Version]]:
+    async def claims_like(self, folded: str, size: int = 200, *, loose: bool = False) -> list[tuple[Claim, Version]]:
         """Claims whose text shares most words with `folded` (to be verified by the caller)."""
         async with _reachable():
-            resp = await self._es.search(index=self.claims, **queries.build_claims_like(folded))
+            resp = await self._es.search(index=self.claims, **queries.build_claims_like(folded, size, loose=loose))
         return [(Claim.from_doc(h["_source"], num_perm=NUM_PERM), Version(h["_seq_no"], h["_primary_term"]))
                 for h in resp["hits"]["hits"]]
 
@@ -182,6 +216,25 @@ class SocialStore:
         saved = Version(resp["_seq_no"], resp["_primary_term"])
         self._cache.put(claim, saved)
         return saved
+
+    async def delete_claim(self, claim_id: str, version: Version) -> None:
+        """Delete a claim (merged into another) only if nobody changed it since `version` was read."""
+        self._cache.forget(claim_id)
+        try:
+            async with _reachable():
+                await self._es.delete(index=self.claims, id=claim_id, if_seq_no=version.seq_no,
+                                      if_primary_term=version.primary_term)
+        except ConflictError as err:
+            raise ClaimConflict(f"claim {claim_id} changed since version {version}") from err
+        except NotFoundError as err:
+            raise ClaimNotFound(f"no claim {claim_id}") from err
+
+    async def scan_claims(self) -> AsyncIterator[tuple[Claim, Version]]:
+        """Every claim, in no particular order."""
+        async with _reachable():
+            async for h in async_scan(self._es, index=self.claims, query={"query": {"match_all": {}}},
+                                      size=500, seq_no_primary_term=True):
+                yield Claim.from_doc(h["_source"], num_perm=NUM_PERM), Version(h["_seq_no"], h["_primary_term"])
 
     async def write_claims(self, created: Sequence[Claim], updated: Sequence[tuple[Claim, Version]]) -> list[str]:
         """Create and conditionally overwrite claims in one bulk request; returns the ids that hit a conflict."""
@@ -234,6 +287,32 @@ class SocialStore:
         async with _reachable():
             resp = await self._es.search(index=self.registry, **(body or queries.build_all_known_claims()))
         return [KnownClaim.from_doc(h["_source"]) for h in resp["hits"]["hits"]], int(resp["hits"]["total"]["value"])
+
+    async def known_claim(self, known_id: str) -> KnownClaim | None:
+        """One entry of the registry, or None."""
+        try:
+            async with _reachable():
+                resp = await self._es.get(index=self.registry, id=known_id)
+        except NotFoundError:
+            return None
+        return KnownClaim.from_doc(resp["_source"])
+
+    # --- training pairs from people's corrections ------------------------------------------------------
+    async def add_pairs(self, pairs: Sequence[ClaimPair]) -> None:
+        """Store labelled pairs (ids are the pair's posts and label, so a repeated correction adds nothing)."""
+        if not pairs:
+            return
+        async with _reachable():
+            await async_bulk(self._es, ({"_op_type": "index", "_index": self.pairs, "_id": p.id,
+                                         "_source": p.as_doc()} for p in pairs), refresh="wait_for")
+
+    async def scan_pairs(self) -> AsyncIterator[ClaimPair]:
+        """Every stored pair, oldest first."""
+        async with _reachable():
+            async for h in async_scan(self._es, index=self.pairs, query={"query": {"match_all": {}},
+                                                                          "sort": [{"at": "asc"}]},
+                                      preserve_order=True, size=1000):
+                yield ClaimPair.from_doc(h["_source"])
 
     # --- tickets (read only; owned by intake) --------------------------------------------------------
     async def misinformation_tickets(self, since: datetime | None) -> list[TicketMention]:

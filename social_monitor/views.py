@@ -152,6 +152,67 @@ async def patch_claim(request: web.Request) -> web.Response:
     return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
 
 
+def _version_field(body: dict[str, Any], name: str, *, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 40:
+        raise InvalidClaim(f"'{name}' is required: send the version you read with GET")
+    return value.strip()
+
+
+def _claim_body(body: Any, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidClaim("expected a JSON object")
+    unknown = set(body) - allowed
+    if unknown:
+        raise InvalidClaim(f"unknown fields: {', '.join(sorted(unknown))}")
+    return body
+
+
+@routes.post("/api/claims/{claim_id}/merge")
+async def post_claim_merge(request: web.Request) -> web.Response:
+    """Roles: comms, admin. Merge claim `other` into this one; send both versions you read (409 if stale)."""
+    body = _claim_body(await _json(request, InvalidClaim), {"other", "version", "other_version"})
+    other = body.get("other")
+    if not isinstance(other, str) or not other.strip() or len(other) > 100:
+        raise InvalidClaim("'other' must be the id of the claim to merge into this one")
+    claim, version = await request.app[keys.SERVICE].merge_claims(
+        request.match_info["claim_id"], other.strip(), version=str(_version_field(body, "version", required=True)),
+        other_version=_version_field(body, "other_version", required=False), actor=request[keys.ACTOR])
+    return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
+
+
+MAX_SPLIT = 1000
+
+
+@routes.post("/api/claims/{claim_id}/split")
+async def post_claim_split(request: web.Request) -> web.Response:
+    """Roles: comms, admin. Move `post_ids` (and their exact copies) out of this claim into a new claim."""
+    body = _claim_body(await _json(request, InvalidClaim), {"post_ids", "version"})
+    ids = body.get("post_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_SPLIT or not all(
+            isinstance(i, str) and 0 < len(i) <= 100 for i in ids):
+        raise InvalidClaim(f"'post_ids' must be a list of 1 to {MAX_SPLIT} post ids of this claim")
+    (claim, version), (new, new_version) = await request.app[keys.SERVICE].split_claim(
+        request.match_info["claim_id"], ids, version=str(_version_field(body, "version", required=True)),
+        actor=request[keys.ACTOR])
+    return web.json_response({"claim": {**claim.as_json(), "version": str(version)},
+                              "new_claim": {**new.as_json(), "version": str(new_version)}},
+                             status=HTTPStatus.CREATED)
+
+
+@routes.get("/api/similar-claims")
+async def get_similar_claims(request: web.Request) -> web.Response:
+    """Roles: comms, leader, admin. Claims saying what `q` says, most similar first, with a `similarity` (0-1)."""
+    q = (request.query.get("q") or "").strip()
+    if not q or len(q) > 5000:
+        raise InvalidClaim("'q' must be a text of 1 to 5000 characters")
+    limit = _int_param(request, "limit", 10, 1, 50)
+    found = await request.app[keys.SERVICE].similar_claims(q, limit)
+    return web.json_response({"claims": [s.as_json() for s in found]})
+
+
 @routes.post("/api/known-claims")
 async def post_known_claims(request: web.Request) -> web.Response:
     """Roles: comms, admin. Record a checked claim; existing claims that repeat it are flagged."""

@@ -36,6 +36,31 @@
     });
   }
 
+  if (claim) {
+    const claimUrl = "/api/claims/" + encodeURIComponent(claim.dataset.claim);
+    const merge = function (other, otherVersion) {
+      const body = {other: other, version: claim.dataset.version};
+      if (otherVersion) body.other_version = otherVersion;
+      return send("POST", claimUrl + "/merge", body).then(function () { location.reload(); }, fail("merge-error"));
+    };
+    document.querySelectorAll("button.merge").forEach(function (button) {
+      button.addEventListener("click", function () { merge(button.dataset.other, button.dataset.otherVersion); });
+    });
+    document.getElementById("merge").addEventListener("click", function () {
+      const other = document.getElementById("merge-other").value.trim();
+      if (other) merge(other, null);
+    });
+    document.getElementById("split").addEventListener("click", function () {
+      const ids = Array.from(document.querySelectorAll("input.pick:checked")).map(function (box) { return box.value; });
+      if (!ids.length) {
+        fail("split-error")(new Error("Chọn ít nhất một bài đăng để tách."));
+        return;
+      }
+      send("POST", claimUrl + "/split", {post_ids: ids, version: claim.dataset.version})
+        .then(function () { location.reload(); }, fail("split-error"));
+    });
+  }
+
   const known = document.getElementById("known-claim");
   if (known) {
     known.addEventListener("submit", function (event) {

@@ -175,7 +175,7 @@ async def test_comms_reviews_a_claim_to_a_verdict_and_registers_a_correction(bro
 
     await rows.first.locator("a").click()
     await page.wait_for_load_state("networkidle")
-    assert await page.locator("#posts tr").count() == 3
+    assert await page.locator("#posts tbody tr").count() == 3
     await page.select_option("#new-state", "in_review")
     async with page.expect_navigation():
         await page.click("#save")
@@ -202,9 +202,40 @@ async def test_comms_reviews_a_claim_to_a_verdict_and_registers_a_correction(bro
     assert "moh.gov.vn/cai-chinh-la-du-du" in await known.text()
 
 
+async def test_comms_merges_a_reworded_claim_in_then_splits_a_post_out(browser: Browser, server: TestServer) -> None:
+    app = server.app
+    assert app is not None
+    reworded = RawPost.from_json({"id": "q1", "text": "Có tin mai cả tỉnh Bình Dương bị khóa chặt, ai chưa tích trữ "
+                                                      "gạo thì lo mua lẹ đi", "likes": 7}, default_source="facebook")
+    await app[social_keys.SERVICE].ingest([reworded])
+    page = await sign_in(browser, server, "mai")
+    assert await page.locator("#claims tbody tr").count() == 2
+    await page.locator("#claims tbody tr", has_text="toàn tỉnh từ 0 giờ").first.locator("a").click()
+    await page.wait_for_load_state("networkidle")
+    assert await page.locator("#posts tbody tr").count() == 3
+
+    suggestion = page.locator("#similar li", has_text="mua lẹ đi")
+    async with page.expect_navigation():  # the page reloads once the API merged the claims
+        await suggestion.locator("button.merge").click()
+    assert await page.locator("#posts tbody tr").count() == 4
+    assert "Gộp tin đồn" in await page.inner_text("main")
+    await page.screenshot(path=ARTIFACTS / "comms-claim-merged.png", full_page=True)
+
+    await page.locator("#posts tbody tr", has_text="mua lẹ đi").locator("input.pick").check()
+    async with page.expect_navigation():
+        await page.click("#split")
+    assert await page.locator("#posts tbody tr").count() == 3
+    assert "Tách bài đăng" in await page.inner_text("main")
+    await page.goto("/comms")
+    assert await page.locator("#claims tbody tr").count() == 2
+    pairs = [p async for p in app[social_keys.STORE].scan_pairs()]
+    # The split undid the merge: the same three pairs of posts, now labelled different (the newest judgement).
+    assert sorted((p.label.value, p.origin) for p in pairs) == [("different", "split")] * 3
+
+
 @pytest.mark.parametrize(("username", "paths"), [
     ("lan", ["/operator", "/operator/tickets/demo-1"]),
-    ("mai", ["/comms"]),
+    ("mai", ["/comms", "/comms?similar=phong+toa+toan+tinh"]),
     ("hoa", ["/trends", "/trends?q=phong+toa"]),
     ("minh", ["/admin/users", "/admin/audit"]),
 ])

@@ -67,3 +67,48 @@ def test_import_refuses_other_file_types(settings: Settings, unique_prefix: str,
     result = CliRunner().invoke(_group(settings, unique_prefix), ["posts", str(export)])
 
     assert result.exit_code == 2 and "FILE must end in .jsonl or .csv" in result.output
+
+
+def test_export_pairs_writes_the_labelled_pairs_of_merges_and_splits_redacted(settings: Settings, unique_prefix: str,
+                                                                               tmp_path: Path) -> None:
+    import asyncio
+    from datetime import datetime, timezone
+
+    from social_monitor.cli import make_claims_group
+    from social_monitor.curation import split_pairs
+    from social_monitor.records import Post
+
+    def post(post_id: str, text: str) -> Post:
+        return Post(post_id, "zalo", post_id, text, datetime(2021, 8, 20, tzinfo=timezone.utc), post_id)
+
+    async def store_pairs() -> None:
+        es = make_es(settings)
+        try:
+            await indices.ensure_all(es, unique_prefix)
+            await SocialStore(es, unique_prefix).add_pairs(split_pairs(
+                [post("a", "Chợ Dĩ An đóng cửa, gọi 0912345678 để đặt rau"), post("b", "cho di an dong cua tu mai")],
+                [post("c", "Chợ Thuận An đóng cửa từ mai")], claim_id="k", actor="mai",
+                at=datetime(2021, 8, 21, tzinfo=timezone.utc)))
+        finally:
+            await es.close()
+
+    asyncio.run(store_pairs())
+
+    @contextlib.asynccontextmanager
+    async def open_service(_: Any) -> AsyncIterator[SocialService]:
+        es = make_es(settings)
+        try:
+            yield SocialService(store=SocialStore(es, unique_prefix))
+        finally:
+            await es.close()
+
+    def no_rebuild(*_: Any, **__: Any) -> Any:
+        raise AssertionError("not called")
+
+    out = tmp_path / "pairs.jsonl"
+    result = CliRunner().invoke(make_claims_group(open_service, no_rebuild), ["export-pairs", "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["label"] for r in rows) == ["different", "different", "same"]
+    assert all("0912345678" not in r["a"] + r["b"] for r in rows) and any("[phone]" in r["a"] + r["b"] for r in rows)

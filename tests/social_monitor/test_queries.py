@@ -65,3 +65,16 @@ async def test_every_query_runs_against_the_node(store: SocialStore, es: AsyncEl
     assert total == 1 and posts[0].source_id == "1"
     assert [c.id for c, _ in candidates] == [c.id for c, _ in like] == [claims[0][0].id]
     assert await store.misinformation_tickets(None) == []  # no tickets index in this prefix: nothing reported
+
+
+def test_new_claim_queries_filter_as_documented() -> None:
+    from social_monitor.queries import (build_claim_timeline, build_claims_like, build_claims_of_ticket,
+                                        build_posts_in_order, build_posts_of_claim)
+
+    assert build_claims_of_ticket("t-1")["query"]["bool"]["filter"] == [{"term": {"ticket_ids": "t-1"}}]
+    assert build_posts_of_claim("c")["query"]["bool"]["filter"] == [{"term": {"claim_id": "c"}}]
+    assert build_posts_in_order(None, 10).get("search_after") is None
+    assert build_posts_in_order(["2021", None, "x"], 10)["search_after"] == ["2021", None, "x"]
+    assert build_claim_timeline("c", 5)["sort"][0] == {"published_at": {"order": "asc", "missing": "_last"}}
+    assert build_claims_like("a b", loose=True)["query"]["match"]["text_folded"]["minimum_should_match"] == "1"
+    assert build_claims_like("a b")["query"]["match"]["text_folded"]["minimum_should_match"] == "50%"
