@@ -110,6 +110,9 @@ def describe(actor: str, action: str, before: Mapping[str, Any], after: Mapping[
                         + (f" ({_value('role', after['role'], names)})" if after.get("role") else ""),
         "password_reset": f"{who} đặt lại mật khẩu",
         "flagged": f"{who} gắn cờ tin đồn",
+        "known_claim_registered": f"{who} ghi nhận tin đã kiểm chứng"
+                                  + (f" ({_value('verdict', after['verdict'], names)})" if after.get("verdict") else "")
+                                  + (f": “{after['text']}”" if after.get("text") else ""),
     }
     if code in fixed:
         return fixed[code]

@@ -50,10 +50,13 @@ async def test_ticket_and_known_claim_changes_reach_the_audit_page(client: TestC
     everything = await (await client.get("/admin/audit", headers=cookie)).text()
 
     assert f'href="/operator/tickets/{ticket.id}"' in page
-    assert "ticket_created" in page and "ticket_updated" in page and "ticket_note" in page
-    assert "in_progress" in page and "user_created" not in page
-    assert "ticket_updated" in by_lan and "known_claim_registered" not in by_lan
-    assert "known_claim_registered" in everything and "Tin đã kiểm chứng" in everything
-    assert "user_created" in everything
+    # As sentences with display names and ticket numbers (issue 13), not action codes and ids.
+    assert "Lan tạo phiếu (Nhập tay)" in page and "Lan thêm ghi chú" in page
+    assert "Lan chuyển trạng thái: Mới → Đang xử lý" in page and ticket.number in page
+    assert "thêm người dùng" not in page
+    assert "Lan chuyển trạng thái" in by_lan and "ghi nhận tin đã kiểm chứng" not in by_lan
+    assert "Minh ghi nhận tin đã kiểm chứng (Sai sự thật): “Uống nước chanh" in everything
+    assert "Tin đã kiểm chứng" in everything
+    assert "setup thêm người dùng lan (Điện thoại viên)" in everything
     bad = await client.get("/admin/audit?type=passwords", headers=cookie)
     assert bad.status == 400
