@@ -17,7 +17,7 @@ LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 ACTORS: Final = {"system": "Hệ thống", "twilio": "Tổng đài"}
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo", "admin": "Quản trị",
                      "medical": "Y tế phường"}
-CLAIM_STATES: Final = {"new": "Mới", "flagged": "Bị gắn cờ", "in_review": "Đang xác minh",
+CLAIM_STATES: Final = {"new": "Mới", "watching": "Đang theo dõi", "flagged": "Bị gắn cờ", "in_review": "Đang xác minh",
                        "verdict_given": "Đã kết luận", "correction_published": "Đã đăng cải chính",
                        "dismissed": "Bỏ qua"}
 VERDICTS: Final = {"false": "Sai sự thật", "misleading": "Gây hiểu lầm", "true": "Đúng sự thật",
@@ -111,9 +111,10 @@ def describe(actor: str, action: str, before: Mapping[str, Any], after: Mapping[
                         + (f" ({_value('role', after['role'], names)})" if after.get("role") else ""),
         "password_reset": f"{who} đặt lại mật khẩu",
         "flagged": f"{who} gắn cờ tin đồn",
-        "zalo_reply": f"{who} trả lời người dân qua Zalo",
         "known_claim_registered": f"{who} ghi nhận tin đã kiểm chứng"
-                                  + (f" ({_value('verdict', after['verdict'], names)})" if after.get("verdict") else ""),
+                                  + (f" ({_value('verdict', after['verdict'], names)})" if after.get("verdict") else "")
+                                  + (f": “{after['text']}”" if after.get("text") else ""),
+        "zalo_reply": f"{who} trả lời người dân qua Zalo",
         "merge": f"{who} gộp tin đồn",
         "split": f"{who} tách bài đăng thành tin đồn riêng",
         "case_registered": f"{who} đăng ký theo dõi ca F0 tại nhà",

@@ -50,12 +50,13 @@ async def test_ticket_and_known_claim_changes_reach_the_audit_page(client: TestC
     everything = await (await client.get("/admin/audit", headers=cookie)).text()
 
     assert f'href="/operator/tickets/{ticket.id}"' in page
-    # Entries read as Vietnamese sentences, not action codes (issue 13).
-    assert "tạo phiếu" in page and "thêm ghi chú" in page and "chuyển trạng thái" in page
-    assert "Đang xử lý" in page and "thêm người dùng" not in page
-    assert "ticket_" not in page and "in_progress" not in page
-    assert "chuyển trạng thái" in by_lan and "ghi nhận tin đã kiểm chứng" not in by_lan
-    assert "ghi nhận tin đã kiểm chứng (Sai sự thật)" in everything and "Tin đã kiểm chứng" in everything
-    assert "thêm người dùng" in everything
+    # As sentences with display names and ticket numbers (issue 13), not action codes and ids.
+    assert "Lan tạo phiếu (Nhập tay)" in page and "Lan thêm ghi chú" in page
+    assert "Lan chuyển trạng thái: Mới → Đang xử lý" in page and ticket.number in page
+    assert "thêm người dùng" not in page
+    assert "Lan chuyển trạng thái" in by_lan and "ghi nhận tin đã kiểm chứng" not in by_lan
+    assert "Minh ghi nhận tin đã kiểm chứng (Sai sự thật): “Uống nước chanh" in everything
+    assert "Tin đã kiểm chứng" in everything
+    assert "setup thêm người dùng lan (Điện thoại viên)" in everything
     bad = await client.get("/admin/audit?type=passwords", headers=cookie)
     assert bad.status == 400

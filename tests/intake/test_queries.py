@@ -65,3 +65,9 @@ def test_the_queue_scores_untaken_emergencies_first_then_sorts_by_sla() -> None:
     assert boosted["must_not"] == [{"exists": {"field": "assignee"}}]
     assert body["sort"][0] == "_score" and "sla_due_at" in body["sort"][1]
     assert body["from"] == 50 and body["seq_no_primary_term"] is True
+
+
+def test_the_ward_picker_is_accent_insensitive_and_follows_the_district() -> None:
+    assert PLACES.ward("tan dong hiep") == "Tân Đông Hiệp"
+    assert PLACES.ward("P. Dĩ An") == "Dĩ An"
+    assert PLACES.ward("tan dong hiep", "Thủ Dầu Một") is None  # not a ward of that district
