@@ -104,7 +104,7 @@ async def test_operator_triages_a_ticket_end_to_end(browser: Browser, server: Te
     await page.screenshot(path=ARTIFACTS / "operator-queue.png", full_page=True)
 
     await page.click('tr[data-ticket="demo-0"] button.take')  # the row is updated in place, no reload
-    await page.wait_for_function("!document.querySelector('tr[data-ticket=\"demo-0\"] button.take')")
+    await page.locator('tr[data-ticket="demo-0"] button.take').wait_for(state="detached")  # no eval under the CSP
     assert "Lan" in await page.locator('tr[data-ticket="demo-0"]').inner_text()
 
     await page.click('tr[data-ticket="demo-0"] a')
