@@ -94,7 +94,7 @@ async def test_verdict_registry_claimreview_flags_then_merge_and_split_with_vers
     assert body["mention_count"] == 3 and body["history"][-1]["action"] == "merge"
     assert (await client.get(f"/api/claims/{other}", headers=auth("comms"))).status == 404
     trail = await (await client.get("/admin/audit", params={"type": "claim"}, headers=auth("admin"))).text()
-    assert "claim_merge" in trail and "claim_known_claim_registered" in trail
+    assert "gộp tin đồn" in trail and "ghi nhận tin đã kiểm chứng" in trail
     assert set(await _posts(client, 0, flagged="true")) == {"p1", "p2", "p3"}  # p3 joined a false claim
 
     p3 = next(p["id"] for p in (await (await client.get("/api/posts", params={"claim_id": heli},
