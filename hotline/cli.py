@@ -19,10 +19,11 @@ import classifier.cli
 import dashboards.cli
 import intake.cli
 import social_monitor.cli
+import social_monitor.matcher_cli
 from hotline import indices, search_node
 from hotline.demo import DEMO_USERS, load_demo
 from hotline.intake_ctx import run_worker
-from hotline.social_ctx import open_service
+from hotline.social_ctx import open_scratch_service, open_service
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
 from hotline.settings import Settings, SettingsError
@@ -293,6 +294,7 @@ cli.add_command(classifier.cli.classify)
 cli.add_command(classifier.cli.train)
 cli.add_command(classifier.cli.evaluate)
 cli.add_command(social_monitor.cli.make_import_group(open_service))
+cli.add_command(social_monitor.matcher_cli.make_claims_group(lambda runtime: open_scratch_service(runtime.settings)))
 cli.add_command(intake.cli.tickets_group)
 cli.add_command(intake.cli.journal_group)
 cli.add_command(dashboards.cli.users_group)

@@ -21,7 +21,9 @@ from typing import Final, Generic, TypeVar
 
 import numpy as np
 
+from social_monitor import slots
 from social_monitor.pairs import PairScorer, Views
+from social_monitor.slots import Slots
 
 TOP_K: Final = 3
 """Best member probabilities averaged per candidate claim (one lucky pair must not decide a merge)."""
@@ -65,15 +67,21 @@ class Link:
 
 
 def assign(order: Sequence[int], links: Mapping[int, Sequence[Link]], member_claim: Mapping[int, K],
-           threshold: float) -> dict[int, K | int]:
+           threshold: float, slots_of: Mapping[int, Slots] | None = None) -> dict[int, K | int]:
     """Each new post's claim: an existing claim key (from `member_claim`, the claims of indexed members), or
     the new post that opened its claim (an int: the first post of it in `order`).
 
     `order`: new posts in canonical order; `links[i]`: post i's scored pairs, whose `member` is either an
     indexed member (a key of `member_claim`) or another new post (an int in `order`; only those assigned
     before i count). New posts and members share one index space (the caller numbers them).
+    `slots_of`: the slots of members and new posts; a post does not join a claim whose known members, pooled
+    (slots.merge), conflict with it: the first post of a close sibling must not open the door to the others.
     """
     claim_of: dict[int, K | int] = {}
+    members: dict[K | int, list[int]] = defaultdict(list)
+    if slots_of is not None:
+        for m, c in member_claim.items():
+            members[c].append(m)
     for i in order:
         scores: dict[K | int, list[float]] = defaultdict(list)
         blocked: set[K | int] = set()
@@ -89,14 +97,21 @@ def assign(order: Sequence[int], links: Mapping[int, Sequence[Link]], member_cla
         best: tuple[float, str] | None = None
         chosen: K | int = i
         for claim, ps in scores.items():
-            if claim in blocked:
+            if claim in blocked or (slots_of is not None and _clashes(slots_of, i, members[claim])):
                 continue
             value = float(np.mean(sorted(ps, reverse=True)[:TOP_K]))
             key = (value, str(claim))
             if value >= threshold and (best is None or key[0] > best[0] or (key[0] == best[0] and key[1] < best[1])):
                 best, chosen = key, claim
         claim_of[i] = chosen
+        members[chosen].append(i)
     return claim_of
+
+
+def _clashes(slots_of: Mapping[int, Slots], post: int, members: Sequence[int]) -> bool:
+    known = [slots_of[m] for m in members if m in slots_of]
+    return bool(known) and post in slots_of and bool(slots.conflicts(slots.compare(slots_of[post],
+                                                                                  slots.merge(known))))
 
 
 class RegistryMatcher(Generic[K]):

@@ -47,7 +47,7 @@ CONCEPTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "zrice": ("gao", "luong thuc", "thuc pham"),
     "zprice": ("tang gia", "gia ca", "gia ban", "thet gia", "hot gia", "tang vot", "dat do", "leo thang"),
     "zscam": ("lua dao", "gia mao", "mao danh", "chiem doat", "danh cap", "link la", "duong link",
-              "link", "dang ky online", "phi cach ly"),
+              "link", "dang ky online"),
     "zpermit": ("giay di duong", "giay thong hanh", "giay xac nhan di lai", "the di duong", "ma qr di duong",
                 "giay phep di lai"),
     "zletter": ("cong van", "van ban", "thong bao khan", "quyet dinh", "chi thi", "cong dien"),
@@ -58,7 +58,9 @@ CONCEPTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "zside_effect": ("phan ung phu", "tac dung phu", "bien chung", "soc phan ve", "sau tiem", "sau khi tiem",
                      "sau khi chich", "dong mau", "vo sinh"),
     "zfake": ("vac xin gia", "hang gia", "kem chat luong", "khong ro nguon goc", "nuoc cat", "vac xin nuoc"),
-    "zpaid": ("tiem dich vu", "mat phi", "thu phi", "tra tien", "tien tiem", "phai tra", "nop tien", "dong tien"),
+    "zpaid": ("tiem dich vu", "tien tiem", "tiem co phi", "tiem mat tien", "tiem tai nha", "chich tai nha",
+              "tiem tan nha", "chich tan nha"),
+    "zfee": ("tien an", "phi cach ly", "tu tra tien", "dong tien an", "tra tien an", "tu tuc tien an"),
     "zspray": ("phun thuoc", "rai thuoc", "phun khu khuan", "khu khuan", "khu trung", "truc thang"),
     # --- who and where (kinds of named places; the names themselves are slots, see slots.py)
     "zmarket": ("cho dau moi", "sieu thi", "bach hoa xanh", "coopmart", "cua hang tien loi"),
@@ -78,7 +80,7 @@ CONCEPTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
 EVENT_CONCEPTS: Final = frozenset({
     "zlockdown", "zdistancing", "zcurfew", "zquarantine", "zclose", "zreopen", "zvaccinate", "zcase", "zdeath",
     "ztest", "zaid", "zprice", "zscam", "zpermit", "zoverload", "zremedy", "zside_effect", "zfake", "zpaid",
-    "zspray", "zoxygen"})
+    "zfee", "zspray", "zoxygen"})
 """Concepts that say what happened (the rest say who or where)."""
 
 EXCLUSIVE: Final = frozenset({frozenset(p) for p in (

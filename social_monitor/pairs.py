@@ -43,6 +43,7 @@ _DECREASING: Final = frozenset({"event_exclusive", "conflicts"} | {f"{n}_conflic
 class TextInfo:
     """What one text gives the pair features besides its TF-IDF rows."""
 
+    folded: str
     canon: str
     concepts: frozenset[str]
     events: frozenset[str]
@@ -79,17 +80,17 @@ class Views:
             raise ValueError("nothing to stack")
         if len(parts) == 1:
             return parts[0]
-        return Views(*(sp.vstack([getattr(p, f) for p in parts], format="csr")
-                       for f in ("words", "chars", "present", "weighted")),
-                     tuple(i for p in parts for i in p.info))
+        words, chars, present, weighted = (sp.vstack([getattr(p, f) for p in parts], format="csr")
+                                           for f in ("words", "chars", "present", "weighted"))
+        return Views(words, chars, present, weighted, tuple(i for p in parts for i in p.info))
 
 
 def info(forms: NormalisedText, at: datetime | None, *, verdict_frame: bool = False) -> TextInfo:
     """The non-TF-IDF part of a text's view."""
     canon = lexicon.canonical(forms.folded)
     found = lexicon.concepts(canon)
-    return TextInfo(canon, found, lexicon.events(found), slots.read(forms, at, verdict_frame=verdict_frame),
-                    len(canon.split()), forms.plain != forms.folded)
+    return TextInfo(forms.folded, canon, found, lexicon.events(found), slots.read(forms, at, verdict_frame=verdict_frame),
+                    len(canon.split()), slots.accented(forms))
 
 
 def make_vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import IntEnum
@@ -71,6 +72,8 @@ _DIGIT_WORDS: Final = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
 _NUMERIC_DATE: Final = re.compile(r"(?<![\d/\-.,])(\d{1,2})\s?[/\-]\s?(\d{1,2})(?:[/\-](?:20)?21)?(?![\d/\-])")
 _DAYS_BEFORE: Final = re.compile(r"(?<!thu )((?:\d{1,2}\s?(?:-|,|den|toi|va|hoac|\s)\s?)+)(\d{1,2})\s?[/\-]\s?(\d{1,2})(?![\d/\-])")
 _WORD_DATE: Final = re.compile(r"\bngay (\d{1,2}) thang (\d{1,2})\b")
+_NUMBER_WORD: Final = r"(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|linh)"
+_SPOKEN_DATE: Final = re.compile(rf"\bngay ((?:{_NUMBER_WORD} ){{1,3}})thang ({_NUMBER_WORD}(?: (?:mot|hai))?)\b")
 _WORD_RANGE: Final = re.compile(r"\b(\d{1,2}) (?:den|toi|-) (?:ngay )?(\d{1,2}) thang (\d{1,2})\b")
 _DAY_ONLY: Final = re.compile(r"\b(?:mung|mong|ngay) (\d{1,2})\b(?! (?:thang|ngay|gio|h\b))")
 _WEEKDAY: Final = re.compile(r"\b(?:thu (hai|ba|tu|nam|sau|bay|[2-7])|(chu nhat))\b( tuan (?:sau|toi))?")
@@ -98,6 +101,9 @@ _NAMED_KINDS: Final = (("cho", "market"), ("sieu thi", "market"), ("kcn", "park"
 _NAMED: Final = re.compile(r"\b(" + "|".join(k for k, _ in _NAMED_KINDS) + r") ([a-z0-9]+(?: [a-z0-9]+){0,3})")
 _NAMED_KIND: Final = dict(_NAMED_KINDS)
 _TOKEN: Final = re.compile(r"[^\W_]+")
+_ABBREVIATIONS: Final = {"DT": "Dầu Tiếng", "BC": "Bến Cát", "TU": "Tân Uyên", "TA": "Thuận An", "DA": "Dĩ An",
+                         "PG": "Phú Giáo", "BB": "Bàu Bàng", "BTU": "Bắc Tân Uyên", "TDM": "Thủ Dầu Một"}
+"""District initials, counted only in capitals ("DT test toàn huyện"): lower-case "ta", "da" are words."""
 _NAME_STOP: Final = frozenset("""
 a ai anh bi biet bo cac cai can cho chi chieu chua co con cu cua cung da dang day de den deu di do dong du duoc
 gan gi gio hay het hoac hoc hom hon khi khong la lai len luc ma mai minh moi nay ne nen nghe ngay nghi nha nhe
@@ -146,7 +152,7 @@ def read(forms: NormalisedText, at: datetime | None, *, verdict_frame: bool = Fa
     district, ward = (place.district, place.ward) if place else (_unaccented_district(folded), None)
     if ward is None:
         found = _ward_named(forms)
-        if found is not None:
+        if found is not None and district in (None, found[1]):
             ward, district = found
     day = at.astimezone(VIETNAM).date() if at else None
     polar = _VERDICT_FRAME.sub(" ", folded) if verdict_frame else folded
@@ -207,12 +213,19 @@ def _ward_names() -> tuple[tuple[str, str, str, bool], ...]:
     return tuple(sorted(names, key=lambda n: -len(n[0])))
 
 
+def accented(forms: NormalisedText) -> bool:
+    """Whether the text was typed with diacritics (a third of its words carry marks; teencode expansion,
+    which adds them, does not count)."""
+    words = _TOKEN.findall(forms.text)
+    return bool(words) and sum(1 for w in words if not w.isascii()) >= 0.3 * len(words)
+
+
 def _ward_named(forms: NormalisedText) -> tuple[str, str] | None:
-    accented = forms.plain != forms.folded
-    padded = f" {forms.plain if accented else forms.folded} "
+    is_accented = accented(forms)
+    padded = f" {forms.plain if is_accented else forms.folded} "
     hits = set()
     for acc, folded, both, risky in _ward_names():
-        if f" {acc if accented else folded} " in padded and (accented or not risky):
+        if f" {acc if is_accented else folded} " in padded and (is_accented or not risky):
             hits.add(both)
     if len(hits) != 1:
         return None  # none, or several wards (a list of wards is not one place)
@@ -233,10 +246,10 @@ def _accented_district_names() -> tuple[tuple[str, str], ...]:
 
 def _districts(forms: NormalisedText) -> set[str]:
     """Every district the text names ("Dĩ An - Thuận An"), typed with or without diacritics."""
-    accented = forms.plain != forms.folded
-    padded = f" {forms.plain if accented else forms.folded} "
-    found = set()
-    for key, district in (_accented_district_names() if accented else _district_names()):
+    is_accented = accented(forms)
+    padded = f" {forms.plain if is_accented else forms.folded} "
+    found = {d for abbr, d in _ABBREVIATIONS.items() if abbr in forms.text.split()}
+    for key, district in (_accented_district_names() if is_accented else _district_names()):
         if f" {key} " in padded:
             found.add(district)
             padded = padded.replace(f" {key} ", " ")  # "bắc tân uyên" is not also "tân uyên"
@@ -259,6 +272,10 @@ def _dates(folded: str, day: date | None) -> tuple[frozenset[tuple[int, int]], f
         firsts = [int(x) for x in re.findall(r"\d{1,2}", match.group(1))]
         if 1 <= m <= 12 and firsts and all(1 <= x <= last for x in firsts) and last - min(firsts) <= 7:
             found.update((m, x) for x in range(min(firsts), last + 1))
+    for match in _SPOKEN_DATE.finditer(folded):  # "ngày hai mươi ba tháng tám"
+        spoken_day, spoken_month = _spoken_value(match.group(1).split()), _spoken_value(match.group(2).split())
+        if spoken_day and spoken_month and 1 <= spoken_day <= 31 and 1 <= spoken_month <= 12:
+            found.add((int(spoken_month), int(spoken_day)))
     days_given = {d for _, d in found}
     for match in _DAY_ONLY.finditer(folded):
         d = int(match.group(1))
@@ -319,8 +336,8 @@ def _spoken_value(words: list[str]) -> float | None:
     total, current, digit = 0, 0, None
     for word in words:
         if word in _SPOKEN_DIGITS:
-            if digit is not None:
-                return None
+            if digit is not None:  # "ba mốt" = 31, "hai lăm" = 25
+                current += digit * 10
             digit = _SPOKEN_DIGITS[word]
         elif word in ("muoi", "chuc"):
             current += (digit if digit is not None else 1) * 10
@@ -382,7 +399,7 @@ def _named(folded: str, forms: NormalisedText) -> frozenset[tuple[str, str]]:
         if capitalised is None:
             capitalised = {fold(w).lower() for w in _TOKEN.findall(forms.text)
                            if w[:1].isupper() or w.isdigit()}
-        words = []
+        words: list[str] = []
         for word in rest.split()[:4]:
             if word in _NAME_STOP or word not in capitalised or (word.isdigit() and not words):
                 break
@@ -468,3 +485,13 @@ def _named_match(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -
         if not any(x.startswith(y) or y.startswith(x) for x in names_a for y in names_b):
             return Match.CONFLICT
     return Match.AGREE
+
+
+def merge(parts: Sequence[Slots]) -> Slots:
+    """The slots a group of texts asserts together (a claim's signature): each slot's values, pooled."""
+    districts = frozenset().union(*(p.districts for p in parts))
+    wards = {p.ward for p in parts if p.ward}
+    return Slots(districts, wards.pop() if len(wards) == 1 and len(districts) == 1 else None,
+                 frozenset().union(*(p.dates for p in parts)), frozenset().union(*(p.soft_dates for p in parts)),
+                 frozenset().union(*(p.hours for p in parts)), frozenset().union(*(p.numbers for p in parts)),
+                 frozenset().union(*(p.named for p in parts)), any(p.denial for p in parts))

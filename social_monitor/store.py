@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
@@ -49,6 +49,27 @@ class TicketMention:
     id: str
     text: str
     created_at: datetime
+
+
+MSEARCH_CHUNK: Final = 500
+"""Searches per msearch request (a batch of 1000 posts is two requests)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarPost:
+    """A grouped post found as a candidate member for a new post: what the matcher needs of it."""
+
+    id: str
+    claim_id: str
+    text: str
+    folded: str
+    seen_at: datetime
+
+    @classmethod
+    def from_source(cls, source: dict[str, Any]) -> SimilarPost:
+        """From a hit of queries.build_similar_posts."""
+        return cls(source["id"], source["claim_id"], source.get("text") or "", source.get("text_folded") or "",
+                   datetime.fromisoformat(source.get("published_at") or source["collected_at"]))
 
 
 @asynccontextmanager
@@ -95,6 +116,23 @@ class SocialStore:
             resp = await self._es.search(index=self.posts, **queries.build_posts_by_hash(hashes))
         return {h["_source"]["content_hash"]: (h["_source"]["id"], h["_source"]["claim_id"])
                 for h in resp["hits"]["hits"] if h["_source"].get("claim_id")}
+
+    async def similar_posts(self, folded: Sequence[str], size: int) -> list[list[SimilarPost]]:
+        """For each folded text, the grouped posts most like it (one msearch for the whole batch)."""
+        if not folded:
+            return []
+        searches: list[dict[str, Any]] = []
+        for text in folded:
+            searches += [{"index": self.posts}, queries.build_similar_posts(text, size)]
+        found: list[list[SimilarPost]] = []
+        for start in range(0, len(searches), 2 * MSEARCH_CHUNK):
+            async with _reachable():
+                resp = await self._es.msearch(searches=searches[start:start + 2 * MSEARCH_CHUNK])
+            for answer in resp["responses"]:
+                if "error" in answer:
+                    raise StoreUnavailable(f"similar posts not found: {answer['error']}")
+                found.append([SimilarPost.from_source(h["_source"]) for h in answer["hits"]["hits"]])
+        return found
 
     async def search_posts(self, body: dict[str, Any]) -> tuple[list[Post], int]:
         """Run a body from queries.py."""
@@ -152,6 +190,12 @@ class SocialStore:
                     version = Version(doc["_seq_no"], doc["_primary_term"])
                     self._cache.put(claim, version)
                     into[claim.id] = (claim, version)
+
+    async def claims_by_id(self, ids: Sequence[str]) -> dict[str, tuple[Claim, Version]]:
+        """Claims by id with their versions (from the cache when still current, else one mget)."""
+        found: dict[str, tuple[Claim, Version]] = {}
+        await self._read_claims(list(dict.fromkeys(ids)), found)
+        return found
 
     async def claims_like(self, folded: str) -> list[tuple[Claim, Version]]:
         """Claims whose text shares most words with `folded` (to be verified by the caller)."""

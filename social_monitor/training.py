@@ -9,6 +9,7 @@ The test split is not read here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -150,7 +151,7 @@ def group_in_memory(scorer: PairScorer, posts: Sequence[LabelledPost]) -> list[s
     links: dict[int, list[Link]] = {}
     for (i, j), prob, v in zip(pairs, p, veto):
         links.setdefault(i, []).append(Link(j, float(prob), bool(v)))
-    claim_of = assign(order, links, {}, scorer.threshold)
+    claim_of = assign(order, links, {}, scorer.threshold, {i: v.slots for i, v in enumerate(views.info)})
     return [posts[int(c)].id if isinstance(c, int) else str(c) for c in (claim_of[i] for i in range(len(posts)))]
 
 
@@ -169,3 +170,34 @@ def evaluate_in_memory(scorer: PairScorer, claims: Sequence[LabelledClaim], post
     """Pairwise figures of `group_in_memory` (a quick check; the CLI's `evaluate` goes through Elasticsearch)."""
     predicted = group_in_memory(scorer, posts)
     return pairwise([p.claim for p in posts], predicted, [p.id for p in posts])
+
+
+def card(metrics: dict[str, Any]) -> str:
+    """The model card written with a freshly trained matcher (held-out figures are added after evaluation)."""
+    return f"""# claim_matcher.v{metrics.get('version', 1)}: same claim or not, for two Vietnamese texts (issue 11)
+
+**What it does.** Scores a pair of texts (post↔post, or a known claim's registry text↔post) with the
+probability that they assert the same claim, on a CPU, with no downloaded weights. Social ingest groups posts
+into claims with it and matches known claims (social_monitor/matching.py, grouping.py).
+
+**How.** Features (social_monitor/pairs.py): TF-IDF cosine of words and word pairs of the accent-folded text
+with domain synonyms folded into concept tokens (social_monitor/lexicon.py), char 3-5-gram TF-IDF cosine,
+IDF-weighted word overlap, concept and event overlap, lengths, diacritics; and slots (social_monitor/slots.py):
+place (classifier.gazetteer), dates, hours, amounts, named places, polarity (rumour vs denial), each
+none / one side / agree / conflict. HistGradientBoostingClassifier with monotonic constraints. A conflicting
+place, date, amount, named place or polarity vetoes the pair (probability 0), whatever the model says.
+
+**Data.** Trained on the dev split only: social_monitor/data/claims/dev_*.jsonl ({metrics['claims']} claims,
+{metrics['posts']} posts). Pairs: all same-claim pairs, all pairs across close pairs, each post's 15 most
+similar posts, and each registry text against its claim's posts, its siblings' posts and its most similar
+posts: {json.dumps(metrics['pairs'])}. No synthetic slot swaps were added (the veto covers them).
+
+**Thresholds** (chosen on out-of-fold probabilities, 5 folds grouped by template family, for pair precision
+≥ {TARGET_PRECISION}): post↔post τ = {metrics['threshold']}, registry↔post τ_reg = {metrics['registry_threshold']}.
+Out-of-fold recall at τ: {metrics['oof_pair_recall_at_threshold']} (pairs), {metrics['oof_registry_recall_at_threshold']}
+(registry).
+
+**In-sample grouping on dev** (optimistic, the model saw these pairs): {json.dumps(metrics['in_sample_grouping'])}.
+
+**Held-out figures:** see "Held-out evaluation" below (added after `hotline claims evaluate --split test`).
+"""
