@@ -25,7 +25,7 @@ from social_monitor import slots
 from social_monitor.pairs import PairScorer, Views
 from social_monitor.slots import Slots
 
-TOP_K: Final = 3
+TOP_K: Final = 2
 """Best member probabilities averaged per candidate claim (one lucky pair must not decide a merge)."""
 BATCH_NEIGHBOURS: Final = 8
 """Most similar posts of the same batch scored against each post (both ways: the lists are symmetrised)."""

@@ -29,6 +29,8 @@ CONCEPTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "zclose": ("dong cua", "tam dong cua", "dong cua tam thoi", "ngung hoat dong", "tam ngung hoat dong",
                "dung hoat dong", "tam dung hoat dong", "tam ngung", "tam dung", "giai tan", "dong het",
                "ngung ban", "nghi ban", "khong hop", "ngung hop", "tam nghi", "cho nghi"),
+    "znormal": ("van ban binh thuong", "van hoat dong binh thuong", "van mo cua", "van hoat dong", "van ban",
+                "hoat dong binh thuong", "buon ban binh thuong", "van di lam binh thuong"),
     "zreopen": ("mo cua lai", "mo cua tro lai", "hoat dong tro lai", "hoat dong lai", "mo lai", "hop lai",
                 "noi lai"),
     "zvaccinate": ("tiem", "chich", "tiem chung", "tiem ngua", "chich ngua", "tiem vac xin", "chich vac xin",
@@ -78,13 +80,15 @@ CONCEPTS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
 """Concept token -> the folded phrases that name it."""
 
 EVENT_CONCEPTS: Final = frozenset({
-    "zlockdown", "zdistancing", "zcurfew", "zquarantine", "zclose", "zreopen", "zvaccinate", "zcase", "zdeath",
+    "znormal", "zlockdown", "zdistancing", "zcurfew", "zquarantine", "zclose", "zreopen", "zvaccinate", "zcase", "zdeath",
     "ztest", "zaid", "zprice", "zscam", "zpermit", "zoverload", "zremedy", "zside_effect", "zfake", "zpaid",
     "zfee", "zspray", "zoxygen"})
 """Concepts that say what happened (the rest say who or where)."""
 
 EXCLUSIVE: Final = frozenset({frozenset(p) for p in (
     ("zclose", "zreopen"),
+    ("zclose", "znormal"),
+    ("zlockdown", "znormal"),
 )})
 """Pairs of events one incident cannot be both of: a text about one and a text about the other are two claims."""
 

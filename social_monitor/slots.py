@@ -83,7 +83,7 @@ _HOUR: Final = re.compile(r"(?<![\d/.,])(\d{1,2})\s?(?:h|gio)(?:\s?(\d{2}))?(?![
 _MIDNIGHT: Final = re.compile(r"\b(?:nua dem|giua dem)\b")
 _MONEY_UNITS: Final = {"trieu": 1e6, "tr": 1e6, "cu": 1e6, "nghin": 1e3, "ngan": 1e3, "k": 1e3, "ty": 1e9,
                        "ti": 1e9, "dong": 1.0, "d": 1.0, "vnd": 1.0, "trăm": 100}
-_COUNT_UNITS: Final = {"ca": "people", "nguoi": "people", "benh nhan": "people", "f0": "people",
+_COUNT_UNITS: Final = {"truong hop": "people", "ca": "people", "nguoi": "people", "benh nhan": "people", "f0": "people",
                        "cong nhan": "people", "ho": "households", "lieu": "doses", "mui": "doses",
                        "%": "percent", "phan tram": "percent", "kg": "kg", "ky": "kg", "kilogam": "kg",
                        "tan": "tonnes", "ngay": "days", "diem": "places", "xa": "units", "phuong": "units",
@@ -91,7 +91,7 @@ _COUNT_UNITS: Final = {"ca": "people", "nguoi": "people", "benh nhan": "people",
 _AMOUNT: Final = (r"(\d+(?:[.,]\d+)*)\s?(trieu|tr|cu|nghin|ngan|k|ty|ti|dong|vnd|d)?(\d)?"
                   r"(?:\s?(ruoi))?")
 _NUMBER: Final = re.compile(
-    rf"(?<![\d/\-])(?:{_AMOUNT})(?![\d/\-])\s?(%|benh nhan|cong nhan|phan tram|nguoi|ca|ho|lieu|mui|kg|ky|tan|f0|"
+    rf"(?<![\d/\-])(?:{_AMOUNT})(?![\d/\-])\s?(%|benh nhan|cong nhan|truong hop|phan tram|nguoi|ca|ho|lieu|mui|kg|ky|tan|f0|"
     rf"diem)?(?![a-z])")
 _WORD_NUMBER: Final = re.compile(r"\b(mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi) (trieu|nghin|ngan|ty)"
                                  r"(?: (ruoi))?\b")
@@ -105,7 +105,7 @@ _ABBREVIATIONS: Final = {"DT": "Dầu Tiếng", "BC": "Bến Cát", "TU": "Tân 
                          "PG": "Phú Giáo", "BB": "Bàu Bàng", "BTU": "Bắc Tân Uyên", "TDM": "Thủ Dầu Một"}
 """District initials, counted only in capitals ("DT test toàn huyện"): lower-case "ta", "da" are words."""
 _NAME_STOP: Final = frozenset("""
-a ai anh bi biet bo cac cai can cho chi chieu chua co con cu cua cung da dang day de den deu di do dong du duoc
+a ai anh bi biet bo cac cai can cho chi chieu chua co con cu cua cung da dang day de den deu di do dong du duoc hop
 gan gi gio hay het hoac hoc hom hon khi khong la lai len luc ma mai minh moi nay ne nen nghe ngay nghi nha nhe
 nhieu nhung noi nua o oi ong phai qua ra rang roi sang sao se so suot ta tai tam tat the theo thi thang
 thong toan toi tren trong tu tuan va vao ve viec voi vi vua xin xong yeu lam bay do kia nao duoc duong cac
@@ -119,10 +119,8 @@ _DENIAL: Final = re.compile(r"\b(?:khong co chuyen(?! (?:ra|di|duoc|cho|mua|ban)
                             r"thong tin sai|bac bo|khong dung su that|sai su that|khong chinh xac|dinh chinh|"
                             r"la tin don|chi la tin don|bia dat|that thiet|xuyen tac|khong co ke hoach|chua co ke hoach|"
                             r"khong co van ban|la gia mao|khang dinh khong|khong co can cu|dung tin|"
-                            r"dung hoang mang|khong phai su that|tin vit|fake news)\b")
-_VERDICT_FRAME: Final = re.compile(r"\b(?:la )?(?:khong dung su that|sai su that|tin gia|thong tin sai|"
-                                   r"khong chinh xac|khong co can cu|bia dat|that thiet|tin don|xuyen tac)\b")
-
+                            r"dung hoang mang|khong phai su that|tin vit|fake news|la sai|sai roi|khong dung dau|"
+                            r"khong co tac dung|khong tri duoc|khong chua duoc|khong he dung)\b")
 
 @functools.lru_cache(maxsize=1)
 def _gazetteer() -> Gazetteer:
@@ -145,23 +143,25 @@ def read(forms: NormalisedText, at: datetime | None, *, verdict_frame: bool = Fa
     """The slots of one analysed text posted at `at` (None: relative dates stay unknown).
 
     `verdict_frame`: the text is a fact-checker's entry for a false claim ("Thông tin ... là không đúng sự
-    thật"): its denial words describe the verdict, not the claim, so they do not make it a denial.
+    thật"): its denial words describe the verdict, not the claim, so it is read as the rumour itself.
     """
     folded = forms.folded
     place = _gazetteer().locate(forms.text)
     district, ward = (place.district, place.ward) if place else (_unaccented_district(folded), None)
-    if ward is None:
-        found = _ward_named(forms)
-        if found is not None and district in (None, found[1]):
-            ward, district = found
+    wards = _wards_named(forms)
+    if len(wards) > 1:
+        ward = None  # a list of wards ("Mỹ Phước, Thới Hòa, Chánh Phú Hòa ơi") is the district, not one ward
+    elif ward is None and len(wards) == 1:
+        found_ward, found_district = next(iter(wards)).split("|")
+        if district in (None, found_district):
+            ward, district = found_ward, found_district
     day = at.astimezone(VIETNAM).date() if at else None
-    polar = _VERDICT_FRAME.sub(" ", folded) if verdict_frame else folded
     dates, soft = _dates(folded, day)
     districts = _districts(forms)
     if district:
         districts.add(district)
     return Slots(frozenset(districts), ward if len(districts) == 1 else None, dates, soft, _hours(folded),
-                 _numbers(folded), _named(folded, forms), bool(_DENIAL.search(polar)))
+                 _numbers(folded), _named(folded, forms), not verdict_frame and bool(_DENIAL.search(folded)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -220,17 +220,15 @@ def accented(forms: NormalisedText) -> bool:
     return bool(words) and sum(1 for w in words if not w.isascii()) >= 0.3 * len(words)
 
 
-def _ward_named(forms: NormalisedText) -> tuple[str, str] | None:
+def _wards_named(forms: NormalisedText) -> set[str]:
+    """The wards a text names by themselves, as "ward|district"."""
     is_accented = accented(forms)
     padded = f" {forms.plain if is_accented else forms.folded} "
     hits = set()
     for acc, folded, both, risky in _ward_names():
         if f" {acc if is_accented else folded} " in padded and (is_accented or not risky):
             hits.add(both)
-    if len(hits) != 1:
-        return None  # none, or several wards (a list of wards is not one place)
-    ward, district = next(iter(hits)).split("|")
-    return ward, district
+    return hits
 
 
 @functools.lru_cache(maxsize=1)
@@ -328,7 +326,7 @@ _SPOKEN_DIGITS: Final = {"mot": 1, "mốt": 1, "hai": 2, "ba": 3, "bon": 4, "tu"
                           "bay": 7, "tam": 8, "chin": 9, "linh": 0, "le": 0}
 _SPOKEN_SCALES: Final = {"tram": 100, "nghin": 1000, "ngan": 1000, "trieu": 10**6, "ty": 10**9}
 _SPOKEN: Final = re.compile(r"\b((?:(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|chuc|tram|linh|le|nghin|"
-                            r"ngan|trieu|ty) ){2,8})(benh nhan|cong nhan|nguoi|ca|ho|f0|dong)\b")
+                            r"ngan|trieu|ty) ){2,8})(benh nhan|cong nhan|truong hop|nguoi|ca|ho|f0|dong)\b")
 
 
 def _spoken_value(words: list[str]) -> float | None:
@@ -399,9 +397,12 @@ def _named(folded: str, forms: NormalisedText) -> frozenset[tuple[str, str]]:
         if capitalised is None:
             capitalised = {fold(w).lower() for w in _TOKEN.findall(forms.text)
                            if w[:1].isupper() or w.isdigit()}
+        # In a text typed with diacritics, "chợ búng" is a market whatever its case ("cho" is "for")
+        typed = forms.plain[match.start(1):match.end(1)] if len(forms.plain) == len(folded) else ""
+        lower_ok = typed != match.group(1) and typed != "" and accented(forms)
         words: list[str] = []
         for word in rest.split()[:4]:
-            if word in _NAME_STOP or word not in capitalised or (word.isdigit() and not words):
+            if word in _NAME_STOP or (word not in capitalised and not lower_ok) or (word.isdigit() and not words):
                 break
             words.append(word)
         if words:
