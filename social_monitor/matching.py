@@ -64,7 +64,7 @@ class ClaimMatcher:
             return None
         missing = [m for m in members if m.id not in self._cache]
         if missing:
-            fresh = self.scorer.views([normalise(m.text) for m in missing], [m.seen_at for m in missing])
+            fresh = self.scorer.views([normalise(m.text) for m in missing], [m.published_at for m in missing])
             self.remember([m.id for m in missing], fresh)
         by_batch: dict[int, tuple[Views, list[int], list[int]]] = {}
         for position, member in enumerate(members):

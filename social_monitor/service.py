@@ -113,9 +113,10 @@ class SocialService:
         analysis = await self.analyser(fresh) if fresh else EMPTY
         views = None
         if self.claim_matcher is not None and fresh:
-            now = self.clock()
+            # Relative dates ("tối nay") resolve against the publication time only: a post collected without
+            # one has no known day, and its "tonight" stays unknown rather than becoming the crawl's day.
             views = await asyncio.to_thread(self.claim_matcher.views, analysis.forms,
-                                            [r.published_at or now for r in fresh])
+                                            [r.published_at for r in fresh])
         return PreparedBatch(len(raws), len(already), fresh, analysis, views)
 
     async def commit(self, batch: PreparedBatch) -> IngestReport:
@@ -386,7 +387,7 @@ class SocialService:
         if not hits:
             return []
         posts = await asyncio.to_thread(self.claim_matcher.views, [normalise(h.text) for h in hits],
-                                        [h.seen_at for h in hits])
+                                        [h.published_at for h in hits])
         matched = {h.claim_id for h, m in zip(hits, await asyncio.to_thread(registry.match, posts)) if m}
         found = await self.store.claims_by_id(sorted(matched))
         return [(c, v) for c, v in found.values() if c.known_claim_id is None]

@@ -63,13 +63,15 @@ class SimilarPost:
     claim_id: str
     text: str
     folded: str
-    seen_at: datetime
+    published_at: datetime | None
+    """The time relative dates are read against (None: they stay unknown)."""
 
     @classmethod
     def from_source(cls, source: dict[str, Any]) -> SimilarPost:
         """From a hit of queries.build_similar_posts."""
+        published = source.get("published_at")
         return cls(source["id"], source["claim_id"], source.get("text") or "", source.get("text_folded") or "",
-                   datetime.fromisoformat(source.get("published_at") or source["collected_at"]))
+                   datetime.fromisoformat(published) if published else None)
 
 
 @asynccontextmanager
