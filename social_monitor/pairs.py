@@ -147,7 +147,7 @@ def pair_features(a: Views, b: Views, pairs: Sequence[tuple[int, int]]) -> tuple
         X[k, 4] = len(x.concepts & y.concepts) / len(union) if union else 0.0
         events = x.events | y.events
         X[k, 5] = len(x.events & y.events) / len(events) if events else 0.0
-        X[k, 6] = lexicon.exclusive(x.events, y.events)
+        X[k, 6] = lexicon.exclusive(x.concepts, y.concepts)
         X[k, 7] = min(x.length, y.length) / max(x.length, y.length, 1)
         X[k, 8] = np.log1p(min(x.length, y.length))
         X[k, 9] = (not x.accented) + (not y.accented)

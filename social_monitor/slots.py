@@ -381,6 +381,26 @@ def _numbers(folded: str) -> frozenset[tuple[str, float]]:
     return frozenset(found)
 
 
+_REMEDIES: Final = {"chanh": "chanh", "tỏi": "tỏi", "muối": "muối", "sả": "sả", "gừng": "gừng", "mật ong": "mật ong",
+                     "lá bưởi": "lá bưởi", "tía tô": "tía tô", "nghệ": "nghệ", "rượu": "rượu", "giấm": "giấm",
+                     "xuyên tâm liên": "xuyên tâm liên", "vitamin c": "vitamin c", "bia": "bia"}
+_REMEDIES_FOLDED: Final = {"chanh": "chanh", "muoi": "muối", "gung": "gừng", "mat ong": "mật ong",
+                           "la buoi": "lá bưởi", "tia to": "tía tô", "xuyen tam lien": "xuyên tâm liên",
+                           "vitamin c": "vitamin c", "giam": "giấm"}
+_REMEDY: Final = re.compile(r"(?<!\w)(" + "|".join(sorted(_REMEDIES, key=len, reverse=True)) + r")(?!\w)")
+_REMEDY_FOLDED: Final = re.compile(r"\b(" + "|".join(sorted(_REMEDIES_FOLDED, key=len, reverse=True)) + r")\b")
+_CURES: Final = re.compile(r"\b(?:chua|tri|khoi|diet|giet|phong|xong|suc|uong|an)\b")
+
+
+def _remedies(forms: NormalisedText) -> set[tuple[str, str]]:
+    """Home remedies a text names ("súc miệng nước muối pha tỏi"), when it speaks of curing or preventing."""
+    if not _CURES.search(forms.folded):
+        return set()
+    if accented(forms):
+        return {("remedy", _REMEDIES[m]) for m in _REMEDY.findall(forms.plain)}
+    return {("remedy", _REMEDIES_FOLDED[m]) for m in _REMEDY_FOLDED.findall(forms.folded)}
+
+
 def _named(folded: str, forms: NormalisedText) -> frozenset[tuple[str, str]]:
     """Named places: a kind word and a name that is a place of the gazetteer, or that was typed with capitals
     ("chợ Lái Thiêu", "KCN VSIP 1", "công ty Pouyuen"); lower-case words after "cho" are "for", not a market."""
@@ -407,7 +427,7 @@ def _named(folded: str, forms: NormalisedText) -> frozenset[tuple[str, str]]:
             words.append(word)
         if words:
             found.add((kind, " ".join(words)))
-    return frozenset(found)
+    return frozenset(found | _remedies(forms))
 
 
 # --- comparing ----------------------------------------------------------------------------------------------
@@ -483,7 +503,7 @@ def _named_match(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -
     for kind in kinds:
         names_a = [n for k, n in a if k == kind]
         names_b = [n for k, n in b if k == kind]
-        if not any(x.startswith(y) or y.startswith(x) for x in names_a for y in names_b):
+        if not any(x.startswith(y) or y.startswith(x) for x in names_a for y in names_b):  # remedies: any shared
             return Match.CONFLICT
     return Match.AGREE
 
