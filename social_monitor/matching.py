@@ -26,8 +26,10 @@ from social_monitor.grouping import BATCH_NEIGHBOURS, TOP_K, Link, RegistryMatch
 from social_monitor.pairs import PairScorer, TextInfo, Views
 from social_monitor.store import SimilarPost
 
-CANDIDATES: Final = 20
+CANDIDATES: Final = 12
 """Grouped posts Elasticsearch returns per new post."""
+PER_CLAIM: Final = 3
+"""Of those, the best-ranked posts of each claim that are scored (TOP_K of them count; a third for a veto)."""
 VIEW_CACHE: Final = 20_000
 """Posts whose views are kept (a few KiB each)."""
 
@@ -87,10 +89,17 @@ class ClaimMatcher:
         hits = await source.similar_posts([_query(i) for i in views.info], CANDIDATES)
         new = set(ids)
         members: dict[str, SimilarPost] = {}
+        kept: list[list[SimilarPost]] = []
         for found in hits:
+            per_claim: dict[str, int] = defaultdict(int)
+            mine = []
             for hit in found:
-                if hit.id not in new:
+                if hit.id not in new and per_claim[hit.claim_id] < PER_CLAIM:
+                    per_claim[hit.claim_id] += 1
+                    mine.append(hit)
                     members.setdefault(hit.id, hit)
+            kept.append(mine)
+        hits = kept
         return await asyncio.to_thread(self._group, ids, views, seen_at, hits, members)
 
     def _group(self, ids: Sequence[str], views: Views, seen_at: Sequence[datetime],

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from classifier.text import NormalisedText, normalise
 from social_monitor import lexicon, slots
@@ -191,10 +192,11 @@ class PairScorer:
     def score_pairs(self, a: Views, b: Views, pairs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """(probability, veto) per pair (i of a, j of b); a vetoed pair's probability is VETO_CAP."""
         X, veto = pair_features(a, b, pairs)
-        if not len(X):
-            return np.zeros(0), veto
-        p = self.model.predict_proba(X)[:, 1]
-        p[veto] = VETO_CAP
+        p = np.full(len(X), VETO_CAP)
+        if (~veto).any():
+            # One OpenMP thread: on a busy 2-core machine the parallel predictor spins, 5x slower (bench/ingest.py).
+            with threadpool_limits(1):
+                p[~veto] = self.model.predict_proba(X[~veto])[:, 1]
         return p, veto
 
     def score(self, a: str, b: str, at_a: datetime | None = None, at_b: datetime | None = None) -> float:

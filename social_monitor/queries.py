@@ -168,7 +168,7 @@ def build_similar_posts(folded: str, size: int) -> dict[str, Any]:
     against (issue 11). BM25 through more_like_this; exact copies are left out (their original stands for them)."""
     return {"query": {"bool": {
         "must": [{"more_like_this": {"fields": ["text_folded"], "like": folded, "min_term_freq": 1,
-                                     "min_doc_freq": 1, "max_query_terms": 25, "minimum_should_match": "10%"}}],
+                                     "min_doc_freq": 1, "max_query_terms": 15, "minimum_should_match": "10%"}}],
         "filter": [{"exists": {"field": "claim_id"}}],
         "must_not": [{"exists": {"field": "duplicate_of"}}]}},
         "size": size, "_source": list(SIMILAR_POST_FIELDS), "track_total_hits": False}
