@@ -4,6 +4,7 @@ The only module of the package that imports elasticsearch.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -51,8 +52,8 @@ class TicketMention:
     created_at: datetime
 
 
-MSEARCH_CHUNK: Final = 500
-"""Searches per msearch request (a batch of 1000 posts is two requests)."""
+MSEARCH_CHUNK: Final = 250
+"""Searches per msearch request (a batch of 1000 posts is four requests, sent together)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +127,16 @@ class SocialStore:
         searches: list[dict[str, Any]] = []
         for text in folded:
             searches += [{"index": self.posts}, queries.build_similar_posts(text, size)]
-        found: list[list[SimilarPost]] = []
-        for start in range(0, len(searches), 2 * MSEARCH_CHUNK):
+
+        async def one(chunk: list[dict[str, Any]]) -> Any:
             async with _reachable():
-                resp = await self._es.msearch(searches=searches[start:start + 2 * MSEARCH_CHUNK])
+                return await self._es.msearch(searches=chunk)
+
+        # Chunks in parallel: the node searches on all its cores, one msearch request runs on one of them.
+        answers = await asyncio.gather(*(one(searches[start:start + 2 * MSEARCH_CHUNK])
+                                         for start in range(0, len(searches), 2 * MSEARCH_CHUNK)))
+        found: list[list[SimilarPost]] = []
+        for resp in answers:
             for answer in resp["responses"]:
                 if "error" in answer:
                     raise StoreUnavailable(f"similar posts not found: {answer['error']}")
