@@ -27,7 +27,7 @@ from social_monitor.slots import Slots
 
 TOP_K: Final = 2
 """Best member probabilities averaged per candidate claim (one lucky pair must not decide a merge)."""
-BATCH_NEIGHBOURS: Final = 6
+BATCH_NEIGHBOURS: Final = 15
 """Most similar posts of the same batch scored against each post (both ways: the lists are symmetrised)."""
 MIN_SIMILARITY: Final = 0.05
 """Char/word cosine under which a pair is not worth scoring (unrelated texts)."""
