@@ -65,3 +65,14 @@ async def test_every_query_runs_against_the_node(store: SocialStore, es: AsyncEl
     assert total == 1 and posts[0].source_id == "1"
     assert [c.id for c, _ in candidates] == [c.id for c, _ in like] == [claims[0][0].id]
     assert await store.misinformation_tickets(None) == []  # no tickets index in this prefix: nothing reported
+
+
+def test_similar_posts_asks_more_like_this_of_grouped_originals_only() -> None:
+    from social_monitor.queries import build_similar_posts
+
+    body = build_similar_posts("di an phong toa tu 10/8", 12)
+
+    mlt = body["query"]["bool"]["must"][0]["more_like_this"]
+    assert mlt["like"] == "di an phong toa tu 10/8" and mlt["fields"] == ["text_folded"]
+    assert body["query"]["bool"]["must_not"] == [{"exists": {"field": "duplicate_of"}}]
+    assert body["size"] == 12 and "claim_id" in body["_source"]
