@@ -3,7 +3,8 @@
 (a) raw: the documents our path produced, re-sent with the Python client's `async_bulk` at the best of a
     few chunk sizes; (b) ours: the posts accepted into the social journal, then drained by the real
     `IngestWorker` (pipelined batches: normalise with pyvi, score with the misinformation model, MinHash,
-    group into claims, match known claims, build documents, bulk index), once with the analysis in a
+    group into claims with the paraphrase matcher (candidates from Elasticsearch, pair scores), match
+    known claims, build documents, bulk index), once with the analysis in a
     thread (the default) and once in one worker process (SOCIAL_ANALYSIS_PROCESSES=1), each on fresh
     indices; (c) the CPU stages of (b) alone, with no Elasticsearch at all: (c)/(a) bounds what one
     process of this design can reach on this machine.
@@ -32,6 +33,8 @@ from models import registry
 import social_monitor.index
 from social_monitor.analysis import Analyser, ProcessAnalyser
 from social_monitor.journal import PostJournal
+from social_monitor.matching import ClaimMatcher
+from social_monitor.pairs import PairScorer
 from social_monitor.records import RawPost
 from social_monitor.scoring import MisinformationScorer
 from social_monitor.service import SocialService
@@ -64,6 +67,10 @@ def _stages(posts: list[RawPost], scorer: MisinformationScorer) -> dict[str, flo
     for f in forms:
         signature(f.folded)
     timings["MinHash signature"] = time.perf_counter() - started
+    matcher = PairScorer(registry.load("claim_matcher"))
+    started = time.perf_counter()
+    matcher.views(forms, [p.published_at for p in posts])
+    timings["claim matcher views (lexicon, slots, TF-IDF)"] = time.perf_counter() - started
     return {k: v / len(posts) for k, v in timings.items()}
 
 
@@ -72,7 +79,8 @@ async def _ours(es: AsyncElasticsearch, posts: list[RawPost], batch: int, scorer
     """(posts/s accepted into the journal, posts/s drained from the journal into Elasticsearch)."""
     await es.indices.delete(index=f"{PREFIX}*", ignore_unavailable=True, expand_wildcards="all")
     await indices.ensure_all(es, PREFIX)
-    service = SocialService(store=SocialStore(es, PREFIX), scorer=scorer, analyser=analyser)
+    service = SocialService(store=SocialStore(es, PREFIX), scorer=scorer, analyser=analyser,
+                            claim_matcher=ClaimMatcher(PairScorer(registry.load("claim_matcher"))))
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         journal = PostJournal(Path(tmp) / "social.sqlite3")
         try:

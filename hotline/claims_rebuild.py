@@ -17,7 +17,7 @@ from elasticsearch import AsyncElasticsearch
 
 from hotline import indices
 from hotline.settings import Settings
-from hotline.social_ctx import load_scorer, make_service
+from hotline.social_ctx import load_claim_matcher, load_scorer, make_service
 from social_monitor.rebuild import RebuildReport, rebuild
 from social_monitor.store import SocialStore
 
@@ -40,7 +40,7 @@ async def rebuild_claims(settings: Settings, es: AsyncElasticsearch, *, on_start
     for name, index in new.items():
         await es.indices.create(index=index, **specs[name].body(), wait_for_active_shards="1")
     try:
-        current = make_service(settings, es, await load_scorer(settings))
+        current = make_service(settings, es, await load_scorer(settings), claim_matcher=await load_claim_matcher())
         target = replace(current, store=SocialStore(es, prefix, posts=new["posts"], claims=new["claims"]), audit=None)
         report = await rebuild(current.store, target, now=now, batch=batch, on_start=on_start,
                                on_progress=on_progress)

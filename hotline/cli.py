@@ -19,11 +19,12 @@ import classifier.cli
 import dashboards.cli
 import intake.cli
 import social_monitor.cli
+import social_monitor.matcher_cli
 from hotline import indices, search_node
 from hotline.claims_rebuild import rebuild_claims
 from hotline.demo import DEMO_USERS, load_demo
 from hotline.intake_ctx import run_worker
-from hotline.social_ctx import open_service
+from hotline.social_ctx import open_scratch_service, open_service
 from hotline.es import SearchUnavailable, check_reachable, make_es
 from hotline.logs import configure_logging
 from hotline.settings import Settings, SettingsError
@@ -305,7 +306,11 @@ def _rebuild_claims(runtime: Runtime, **options: Any) -> Any:
     return _with_es(runtime.settings, lambda es: rebuild_claims(runtime.settings, es, **options))
 
 
-cli.add_command(social_monitor.cli.make_claims_group(open_service, _rebuild_claims))
+_claims = social_monitor.cli.make_claims_group(open_service, _rebuild_claims)
+for _command in social_monitor.matcher_cli.make_claims_group(
+        lambda runtime: open_scratch_service(runtime.settings)).commands.values():
+    _claims.add_command(_command)  # train-matcher and evaluate beside rebuild and export-pairs
+cli.add_command(_claims)
 cli.add_command(intake.cli.tickets_group)
 intake.cli.journal_group.add_command(social_monitor.cli.journal_posts)
 cli.add_command(intake.cli.journal_group)

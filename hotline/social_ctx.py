@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import uuid
 import logging
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -22,6 +24,8 @@ from social_monitor.clustering import FlagPolicy
 from social_monitor.collectors import (Collector, FacebookCollector, RssCollector, TicketCollector,
                                        parse_sources)
 from social_monitor.journal import PostJournal
+from social_monitor.matching import ClaimMatcher
+from social_monitor.pairs import PairScorer
 from social_monitor.scheduler import CollectorScheduler
 from social_monitor.scoring import MisinformationScorer, Scorer
 from social_monitor.service import SocialService
@@ -56,6 +60,17 @@ async def load_scorer(settings: Settings) -> Scorer | None:
     return MisinformationScorer(model)
 
 
+async def load_claim_matcher() -> ClaimMatcher | None:
+    """The paraphrase matcher of issue 11 (models/claim_matcher.vN); without it, near-copy grouping."""
+    try:
+        artifact = await asyncio.to_thread(registry.load, "claim_matcher")
+    except registry.ModelNotFound:
+        log.error("no claim_matcher model: posts are grouped as near-copies only (train it with "
+                  "`hotline claims train-matcher`)")
+        return None
+    return ClaimMatcher(PairScorer(artifact))
+
+
 def _speech(settings: Settings) -> Any:
     if not settings.asr_model_dir:
         return None
@@ -74,14 +89,15 @@ def media_fetcher(fetcher: GuardedFetcher) -> Any:
 
 
 def make_service(settings: Settings, es: AsyncElasticsearch, scorer: Scorer | None, *, speech: Any = None,
-                 fetcher: GuardedFetcher | None = None, analyser: Analyser | None = None) -> SocialService:
+                 fetcher: GuardedFetcher | None = None, analyser: Analyser | None = None,
+                 claim_matcher: ClaimMatcher | None = None) -> SocialService:
     """The service with every dependency the settings describe."""
     policy = FlagPolicy(score_threshold=float(settings.misinformation_threshold),
                         growth_min_mentions=int(settings.claim_growth_min_mentions),
                         growth_ratio=float(settings.claim_growth_ratio))
     return SocialService(store=SocialStore(es, settings.index_prefix), scorer=scorer, policy=policy, speech=speech,
                          fetch_media=media_fetcher(fetcher) if fetcher is not None else None, analyser=analyser,
-                         audit=AuditLog.for_settings(settings, es))
+                         audit=AuditLog.for_settings(settings, es), claim_matcher=claim_matcher)
 
 
 def make_analyser(settings: Settings, scorer: Scorer | None) -> Analyser:
@@ -109,10 +125,12 @@ def make_collectors(settings: Settings, fetcher: GuardedFetcher, store: SocialSt
 async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
     settings, es = app[keys.SETTINGS], app[keys.ES]
-    scorer, speech = await asyncio.gather(load_scorer(settings), asyncio.to_thread(_speech, settings))
+    scorer, speech, claim_matcher = await asyncio.gather(load_scorer(settings), asyncio.to_thread(_speech, settings),
+                                                         load_claim_matcher())
     fetcher = GuardedFetcher(policy_from(settings))
     analyser = make_analyser(settings, scorer)
-    service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser)
+    service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser,
+                           claim_matcher=claim_matcher)
     journal = PostJournal(settings.data_dir / "social.sqlite3")
     worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
     scheduler = CollectorScheduler(journal, make_collectors(settings, fetcher, service.store), on_accept=worker.notify,
@@ -141,11 +159,28 @@ async def open_service(settings: Settings) -> AsyncIterator[SocialService]:
     try:
         await check_reachable(es, settings.es_url or "")
         await indices.ensure_all(es, settings.index_prefix)
-        scorer = await load_scorer(settings)
+        scorer, claim_matcher = await asyncio.gather(load_scorer(settings), load_claim_matcher())
         analyser = make_analyser(settings, scorer)
         try:
-            yield make_service(settings, es, scorer, analyser=analyser)
+            yield make_service(settings, es, scorer, analyser=analyser, claim_matcher=claim_matcher)
         finally:
             await asyncio.to_thread(analyser.close)
     finally:
         await es.close()
+
+
+@contextlib.asynccontextmanager
+async def open_scratch_service(settings: Settings) -> AsyncIterator[SocialService]:
+    """A service on throw-away indices (the prefix plus "scratch-<id>-"), deleted on exit: measurements such as
+    `hotline claims evaluate` must start empty and leave nothing behind."""
+    scratch = dataclasses.replace(settings, index_prefix=f"{settings.index_prefix}scratch-{uuid.uuid4().hex[:8]}-")
+    try:
+        async with open_service(scratch) as service:
+            yield service
+    finally:
+        es = make_es(scratch)
+        try:
+            await es.indices.delete(index=f"{scratch.index_prefix}*", ignore_unavailable=True,
+                                    expand_wildcards="all")
+        finally:
+            await es.close()

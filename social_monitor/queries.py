@@ -193,3 +193,17 @@ def build_claim_timeline(claim_id: str, size: int = 200) -> dict[str, Any]:
 def build_claims_of_ticket(ticket_id: str) -> dict[str, Any]:
     """The claim a hotline ticket joined as a mention (one at most)."""
     return {"query": {"bool": {"filter": [{"term": {"ticket_ids": ticket_id}}]}}, "size": 1}
+
+
+SIMILAR_POST_FIELDS: Final = ("id", "claim_id", "text", "text_folded", "published_at", "collected_at")
+
+
+def build_similar_posts(folded: str, size: int) -> dict[str, Any]:
+    """Grouped posts sharing the most (rare) folded words with `folded`: the member posts a new post is scored
+    against (issue 11). BM25 through more_like_this; exact copies are left out (their original stands for them)."""
+    return {"query": {"bool": {
+        "must": [{"more_like_this": {"fields": ["text_folded"], "like": folded, "min_term_freq": 1,
+                                     "min_doc_freq": 1, "max_query_terms": 15, "minimum_should_match": "10%"}}],
+        "filter": [{"exists": {"field": "claim_id"}}],
+        "must_not": [{"exists": {"field": "duplicate_of"}}]}},
+        "size": size, "_source": list(SIMILAR_POST_FIELDS), "track_total_hits": False}

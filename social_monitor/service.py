@@ -21,10 +21,13 @@ from social_monitor.curation import (claim_of_posts, inherit_verdicts, known_cla
                                      split_claim_id, split_pairs, verdict_flag, with_verdict_of, without_posts,
                                      without_verdict_of)
 from social_monitor.clustering import (ClaimBook, FlagPolicy, Mention, add_mentions, known_claim_flag,
-                                       model_flag, with_current_growth, with_flags)
+                                       model_flag, new_claim, with_current_growth, with_flags)
 from social_monitor.queries import build_recent_claims
 from social_monitor.errors import ClaimConflict, InvalidClaim
-from social_monitor.matching import KnownClaimMatcher
+from social_monitor.grouping import RegistryMatcher
+from social_monitor.known_copies import KnownClaimMatcher
+from social_monitor.matching import ClaimMatcher
+from social_monitor.pairs import Views
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, post_id
 from social_monitor.scoring import Score, Scorer
 from social_monitor.similarity import Signature, shingles, signature
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 CONFLICT_RETRIES: Final = 5
 MAX_EXPLANATIONS: Final = 5
 """Model explanations per batch (~20 ms each): a burst of new claims must not stall the ingest."""
+MATCHED_POSTS_READ: Final = 200
+"""Posts most like a newly registered known claim that are scored against it."""
 KNOWN_CLAIMS_TTL_S: Final = 60.0
 """How stale the in-memory registry may get when another process registers a claim (this one reloads at once)."""
 
@@ -86,8 +91,11 @@ class SocialService:
     analyser: Analyser | None = None
     """Where the CPU half of ingest runs (analysis.ProcessAnalyser); None: a ThreadAnalyser with `scorer`."""
     audit: AuditLog | None = None
+    claim_matcher: ClaimMatcher | None = None
+    """The paraphrase matcher (issue 11); None: the MinHash near-copy grouping of issue 5."""
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     _matcher: KnownClaimMatcher | None = None
+    _registry: RegistryMatcher[KnownClaim] | None = None
     _matcher_loaded: float = 0.0
 
     def __post_init__(self) -> None:
@@ -105,12 +113,20 @@ class SocialService:
         already = await self.store.existing_posts([r.key for r in raws])
         fresh = [await self._transcribed(r) for r in raws if r.key not in already]
         assert self.analyser is not None  # set in __post_init__
-        return PreparedBatch(len(raws), len(already), fresh, await self.analyser(fresh) if fresh else EMPTY)
+        analysis = await self.analyser(fresh) if fresh else EMPTY
+        views = None
+        if self.claim_matcher is not None and fresh:
+            # Relative dates ("tối nay") resolve against the publication time only: a post collected without
+            # one has no known day, and its "tonight" stays unknown rather than becoming the crawl's day.
+            views = await asyncio.to_thread(self.claim_matcher.views, analysis.forms,
+                                            [r.published_at for r in fresh])
+        return PreparedBatch(len(raws), len(already), fresh, analysis, views)
 
     async def commit(self, batch: PreparedBatch) -> IngestReport:
         """The second half of `ingest`: deduplicate against the index, group, match, flag, write."""
         now = self.clock()
         fresh, forms, hashes = batch.fresh, batch.analysis.forms, batch.analysis.hashes
+        opened: dict[str, Claim]
         indexed_originals = await self.store.originals_of_hashes(hashes)
         seen_in_batch: dict[str, int] = {}
         originals: list[int] = []
@@ -123,6 +139,71 @@ class SocialService:
             else:
                 seen_in_batch[digest] = i
                 originals.append(i)
+        if self.claim_matcher is not None and batch.views is not None:
+            mentions, claim_of, opened, candidates = await self._group(batch, originals, now)
+        else:
+            mentions, claim_of, opened, candidates = await self._group_copies(batch, originals, now)
+        duplicate_of: dict[int, str] = {}
+        for i, origin in copies:
+            duplicate_of[i], claim_of[i] = origin if isinstance(origin, tuple) else (fresh[origin].key, claim_of[origin])
+            mentions[i] = _mention(fresh[i], forms[i], now, None, None, batch.analysis.signatures[i])
+        await self._explain(mentions, fresh, claim_of, candidates)
+        by_claim: dict[str, list[Mention]] = defaultdict(list)
+        for i, claim_id in claim_of.items():
+            by_claim[claim_id].append(mentions[i])
+        created = [add_mentions(claim, by_claim[c], now, self.policy) for c, claim in opened.items()]
+        updated = [(add_mentions(candidates[c][0], group, now, self.policy), candidates[c][1])
+                   for c, group in by_claim.items() if c not in opened and c in candidates]
+        # Claims known only through an indexed copy were not fetched as candidates: read them one by one.
+        unread = [c for c in by_claim if c not in opened and c not in candidates]
+        for claim_id in [*await self.store.write_claims(created, updated), *unread]:
+            await self._update_claim(claim_id, by_claim[claim_id], now)
+        posts = [_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy) for i in originals]
+        # Copies are indexed too (where a rumour spread matters), marked, unscored: a replay then sees them.
+        copied = [replace(_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy),
+                          duplicate_of=duplicate_of[i]) for i, _ in copies]
+        # A post joining a claim with a verdict carries its correction, however it is worded (issue 11, item 3).
+        await self.store.index_posts(inherit_verdicts(posts + copied, {c.id: c for c, _ in candidates.values()}))
+        await self.store.refresh()  # the next batch must see this batch's claims and hashes
+        if self.claim_matcher is not None and batch.views is not None and originals:
+            self.claim_matcher.remember([fresh[i].key for i in originals], batch.views.take(originals))
+        report = IngestReport(batch.received, len(posts), len(copies), batch.replayed, len(opened),
+                              sum(1 for p in posts if p.flags))
+        log.info("ingested %s", report.as_json())
+        return report
+
+    async def _group(self, batch: PreparedBatch, originals: Sequence[int], now: datetime
+                     ) -> tuple[dict[int, Mention], dict[int, str], dict[str, Claim], dict[str, tuple[Claim, Version]]]:
+        """Group the batch's originals with the pair scorer: (mentions, claim of each, claims opened, claims
+        joined with their versions)."""
+        assert self.claim_matcher is not None and batch.views is not None
+        fresh, forms = batch.fresh, batch.analysis.forms
+        views = batch.views.take(originals)
+        registry = await self._known_registry()
+        known = await asyncio.to_thread(registry.match, views) if len(registry) else [None] * len(originals)
+        mentions = {i: _mention(fresh[i], forms[i], now, batch.analysis.scores[i], k[0] if k else None, None)
+                    for i, k in zip(originals, known)}
+        seen = [mentions[i].seen_at for i in originals]
+        assigned = await self.claim_matcher.group(self.store, [fresh[i].key for i in originals], views, seen)
+        opened: dict[str, Claim] = {}
+        claim_of: dict[int, str] = {}
+        for position, i in enumerate(originals):
+            target = assigned[position]
+            if isinstance(target, int):  # the first post of a new claim, which is named after it
+                seed = mentions[originals[target]]
+                claim = opened.get(new_claim(seed, now).id) or new_claim(seed, now)
+                opened[claim.id] = claim
+                claim_of[i] = claim.id
+            else:
+                claim_of[i] = target
+        joined = await self.store.claims_by_id([c for c in claim_of.values() if c not in opened])
+        return mentions, claim_of, opened, joined
+
+    async def _group_copies(self, batch: PreparedBatch, originals: Sequence[int], now: datetime
+                            ) -> tuple[dict[int, Mention], dict[int, str], dict[str, Claim],
+                                       dict[str, tuple[Claim, Version]]]:
+        """Group with MinHash (near-copies only; used when no claim matcher is configured)."""
+        fresh, forms = batch.fresh, batch.analysis.forms
         matcher = await self._known_claims()
         mentions: dict[int, Mention] = {}
         for i in originals:
@@ -133,32 +214,15 @@ class SocialService:
         candidates = {c.id: (c, v) for c, v in await self.store.candidate_claims(sigs_bands)}
         book = ClaimBook((c for c, _ in candidates.values()), set(sigs_bands))
         claim_of: dict[int, str] = {i: book.assign(m, now) for i, m in mentions.items()}
-        duplicate_of: dict[int, str] = {}
-        for i, origin in copies:
-            duplicate_of[i], claim_of[i] = origin if isinstance(origin, tuple) else (fresh[origin].key, claim_of[origin])
-            mentions[i] = _mention(fresh[i], forms[i], now, None, None, batch.analysis.signatures[i])
-        await self._explain(mentions, fresh, claim_of, candidates)
-        by_claim: dict[str, list[Mention]] = defaultdict(list)
-        for i, claim_id in claim_of.items():
-            by_claim[claim_id].append(mentions[i])
-        created = [add_mentions(book.opened_claim(c), by_claim[c], now, self.policy) for c in book.opened]
-        updated = [(add_mentions(candidates[c][0], group, now, self.policy), candidates[c][1])
-                   for c, group in by_claim.items() if c not in book.opened and c in candidates]
-        # Claims known only through an indexed copy were not fetched as candidates: read them one by one.
-        unread = [c for c in by_claim if c not in book.opened and c not in candidates]
-        for claim_id in [*await self.store.write_claims(created, updated), *unread]:
-            await self._update_claim(claim_id, by_claim[claim_id], now)
-        posts = [_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy) for i in originals]
-        # Copies are indexed too (where a rumour spread matters), marked, unscored: a replay then sees them.
-        copied = [replace(_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy),
-                          duplicate_of=duplicate_of[i]) for i, _ in copies]
-        # A post joining a claim with a verdict carries its correction, however it is worded (issue 11, item 3).
-        await self.store.index_posts(inherit_verdicts(posts + copied, {c.id: c for c, _ in candidates.values()}))
-        await self.store.refresh()  # the next batch must see this batch's claims and hashes
-        report = IngestReport(batch.received, len(posts), len(copies), batch.replayed, len(book.opened),
-                              sum(1 for p in posts if p.flags))
-        log.info("ingested %s", report.as_json())
-        return report
+        return mentions, claim_of, {c: book.opened_claim(c) for c in book.opened}, candidates
+
+    async def _known_registry(self, *, reload: bool = False) -> RegistryMatcher[KnownClaim]:
+        assert self.claim_matcher is not None
+        if reload or self._registry is None or time.monotonic() - self._matcher_loaded > KNOWN_CLAIMS_TTL_S:
+            known, _ = await self.store.known_claims()
+            self._registry = await asyncio.to_thread(self.claim_matcher.registry, known)
+            self._matcher_loaded = time.monotonic()
+        return self._registry
 
     async def _transcribed(self, raw: RawPost) -> RawPost:
         media = [a for a in raw.attachments if a.is_media]
@@ -394,9 +458,16 @@ class SocialService:
         """Claims saying what `text` says, most similar first (the search box on /comms, merge suggestions,
         the verdict shown to an operator on a ticket).
 
-        The one seam the claim matcher plugs into: candidates from Elasticsearch, then a similarity in [0, 1]
-        (today the overlap coefficient of the folded texts' shingles).
+        With the claim matcher: its candidates and its pair probability (the same scorer that groups posts).
+        Without one (no `claim_matcher` artifact): Elasticsearch candidates and the overlap coefficient of the
+        folded texts' shingles.
         """
+        if self.claim_matcher is not None:
+            ranked = await self.claim_matcher.similar_claims(self.store, text, size=limit + len(exclude),
+                                                             at=self.clock())
+            by_id = await self.store.claims_by_id([c for c, _ in ranked])
+            return [SimilarClaim(by_id[c][0], by_id[c][1], round(score, 3)) for c, score in ranked
+                    if c in by_id and c not in exclude and score >= min_similarity][:limit]
         forms = normalise(text)
         mine = shingles(forms.folded)
         if not mine:
@@ -426,13 +497,11 @@ class SocialService:
         await self._audit(known.recorded_at, known.recorded_by, "known_claim_registered", "known_claim", known.id, {},
                           {"verdict": known.verdict.value, "text": known.text[:200]})
         await self._known_claims(reload=True)
-        folded = normalise(known.text).folded
-        matcher = KnownClaimMatcher([(known, folded)])
+        if self.claim_matcher is not None:
+            await self._known_registry(reload=True)
         flag = known_claim_flag(known)
         flagged = 0
-        for claim, version in await self.store.claims_like(folded):
-            if claim.known_claim_id is not None or matcher.match(normalise(claim.text).folded) is None:
-                continue
+        for claim, version in await self._claims_repeating(known):
             updated = replace(claim, known_claim_id=known.id, verdict=known.verdict,
                               correction_text=known.correction_text, correction_url=known.correction_url)
             if flag is not None:
@@ -448,6 +517,25 @@ class SocialService:
         log.info("known claim %s registered (%s); %d existing claims matched", known.id, redact(known.text[:60]),
                  flagged)
         return flagged
+
+
+    async def _claims_repeating(self, known: KnownClaim) -> list[tuple[Claim, Version]]:
+        """Existing claims, not yet linked to a known claim, that repeat `known`: with the claim matcher, claims
+        with a post it matches (registry threshold, no conflict); without, containment in the claim's text."""
+        folded = normalise(known.text).folded
+        if self.claim_matcher is None:
+            matcher = KnownClaimMatcher([(known, folded)])
+            return [(c, v) for c, v in await self.store.claims_like(folded)
+                    if c.known_claim_id is None and matcher.match(normalise(c.text).folded) is not None]
+        registry = await asyncio.to_thread(self.claim_matcher.registry, [known])
+        hits = (await self.store.similar_posts([folded], MATCHED_POSTS_READ))[0]
+        if not hits:
+            return []
+        posts = await asyncio.to_thread(self.claim_matcher.views, [normalise(h.text) for h in hits],
+                                        [h.published_at for h in hits])
+        matched = {h.claim_id for h, m in zip(hits, await asyncio.to_thread(registry.match, posts)) if m}
+        found = await self.store.claims_by_id(sorted(matched))
+        return [(c, v) for c, v in found.values() if c.known_claim_id is None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +562,8 @@ class PreparedBatch:
     fresh: list[RawPost]
     analysis: TextAnalysis
     """One entry per post of `fresh`."""
+    views: Views | None = None
+    """The claim matcher's analysis of each post of `fresh` (None without a matcher)."""
 
 
 EMPTY: Final = TextAnalysis([], [], [], [])

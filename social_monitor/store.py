@@ -4,11 +4,12 @@ The only module of the package that imports elasticsearch.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
@@ -50,6 +51,29 @@ class TicketMention:
     id: str
     text: str
     created_at: datetime
+
+
+MSEARCH_CHUNK: Final = 250
+"""Searches per msearch request (a batch of 1000 posts is four requests, sent together)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarPost:
+    """A grouped post found as a candidate member for a new post: what the matcher needs of it."""
+
+    id: str
+    claim_id: str
+    text: str
+    folded: str
+    published_at: datetime | None
+    """The time relative dates are read against (None: they stay unknown)."""
+
+    @classmethod
+    def from_source(cls, source: dict[str, Any]) -> SimilarPost:
+        """From a hit of queries.build_similar_posts."""
+        published = source.get("published_at")
+        return cls(source["id"], source["claim_id"], source.get("text") or "", source.get("text_folded") or "",
+                   datetime.fromisoformat(published) if published else None)
 
 
 @asynccontextmanager
@@ -99,6 +123,29 @@ class SocialStore:
             resp = await self._es.search(index=self.posts, **queries.build_posts_by_hash(hashes))
         return {h["_source"]["content_hash"]: (h["_source"]["id"], h["_source"]["claim_id"])
                 for h in resp["hits"]["hits"] if h["_source"].get("claim_id")}
+
+    async def similar_posts(self, folded: Sequence[str], size: int) -> list[list[SimilarPost]]:
+        """For each folded text, the grouped posts most like it (one msearch for the whole batch)."""
+        if not folded:
+            return []
+        searches: list[dict[str, Any]] = []
+        for text in folded:
+            searches += [{"index": self.posts}, queries.build_similar_posts(text, size)]
+
+        async def one(chunk: list[dict[str, Any]]) -> Any:
+            async with _reachable():
+                return await self._es.msearch(searches=chunk)
+
+        # Chunks in parallel: the node searches on all its cores, one msearch request runs on one of them.
+        answers = await asyncio.gather(*(one(searches[start:start + 2 * MSEARCH_CHUNK])
+                                         for start in range(0, len(searches), 2 * MSEARCH_CHUNK)))
+        found: list[list[SimilarPost]] = []
+        for resp in answers:
+            for answer in resp["responses"]:
+                if "error" in answer:
+                    raise StoreUnavailable(f"similar posts not found: {answer['error']}")
+                found.append([SimilarPost.from_source(h["_source"]) for h in answer["hits"]["hits"]])
+        return found
 
     async def search_posts(self, body: dict[str, Any]) -> tuple[list[Post], int]:
         """Run a body from queries.py."""
@@ -188,6 +235,12 @@ class SocialStore:
                     version = Version(doc["_seq_no"], doc["_primary_term"])
                     self._cache.put(claim, version)
                     into[claim.id] = (claim, version)
+
+    async def claims_by_id(self, ids: Sequence[str]) -> dict[str, tuple[Claim, Version]]:
+        """Claims by id with their versions (from the cache when still current, else one mget)."""
+        found: dict[str, tuple[Claim, Version]] = {}
+        await self._read_claims(list(dict.fromkeys(ids)), found)
+        return found
 
     async def claims_like(self, folded: str, size: int = 200, *, loose: bool = False) -> list[tuple[Claim, Version]]:
         """Claims whose text shares most words with `folded` (to be verified by the caller)."""

@@ -78,3 +78,14 @@ def test_new_claim_queries_filter_as_documented() -> None:
     assert build_claim_timeline("c", 5)["sort"][0] == {"published_at": {"order": "asc", "missing": "_last"}}
     assert build_claims_like("a b", loose=True)["query"]["match"]["text_folded"]["minimum_should_match"] == "1"
     assert build_claims_like("a b")["query"]["match"]["text_folded"]["minimum_should_match"] == "50%"
+
+
+def test_similar_posts_asks_more_like_this_of_grouped_originals_only() -> None:
+    from social_monitor.queries import build_similar_posts
+
+    body = build_similar_posts("di an phong toa tu 10/8", 12)
+
+    mlt = body["query"]["bool"]["must"][0]["more_like_this"]
+    assert mlt["like"] == "di an phong toa tu 10/8" and mlt["fields"] == ["text_folded"]
+    assert body["query"]["bool"]["must_not"] == [{"exists": {"field": "duplicate_of"}}]
+    assert body["size"] == 12 and "claim_id" in body["_source"]
