@@ -304,7 +304,11 @@ class IntakeService:
             updated = updated.with_change(actor, "note", now)
         if updated is ticket:
             return ticket
-        await self.store.save(updated, version, visible=True)
+        try:
+            await self.store.save(updated, version, visible=True)
+        except TicketConflict as err:  # a colleague's change landed between our read and our write
+            current, _ = await self.store.get(ticket_id)
+            raise TicketConflict(_conflict_message(current)) from err
         await self._audit(updated.id, updated.history[len(ticket.history):])
         if changes.get("status") is Status.RESOLVED:
             updated = await self._send_outcome(updated)
