@@ -10,8 +10,8 @@ from aiohttp import web
 
 from classifier.text import redact
 from dashboards import keys as dashboard_keys
-from dashboards import labels
-from dashboards.views import page_context
+from dashboards import history, labels
+from dashboards.views import page_context, people_names
 from intake import keys as intake_keys
 from intake.records import mask_phone
 from social_monitor import keys as social_keys
@@ -72,13 +72,15 @@ async def get_claim_page(request: web.Request) -> dict[str, Any]:
     timeline = sorted(found, key=lambda p: (p.seen_at, p.id))
     posts = [p for p in timeline if p.source != TICKET_SOURCE]
     similar = await request.app[social_keys.SERVICE].similar_claims(claim.text, 5, exclude=(claim.id,))
+    names = history.Names(await people_names(request), {})
+    events = [(h, history.describe(h.actor, h.action, h.before, h.after, names)) for h in reversed(claim.history)]
     allowed = {claim.state: STATE_LABELS[claim.state],
                **{s: STATE_LABELS[s] for s in STATE_LABELS if s in TRANSITIONS[claim.state]}}
     return page_context(request, claim=claim, version=str(version), posts=posts, post_total=post_total,
                         calls=await _ticket_mentions(request, [p for p in timeline if p.source == TICKET_SOURCE]),
                         ticket_links=request.get(dashboard_keys.ROLE) in TICKET_LINK_ROLES, similar=similar,
                         spark=sparkline(claim, datetime.now(timezone.utc)), states=STATE_LABELS,
-                        next_states=allowed, verdicts=VERDICT_LABELS, actions=ACTION_LABELS,
+                        next_states=allowed, verdicts=VERDICT_LABELS, actions=ACTION_LABELS, events=events,
                         media_labels=MEDIA_LABELS)
 
 

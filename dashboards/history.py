@@ -116,6 +116,7 @@ def describe(actor: str, action: str, before: Mapping[str, Any], after: Mapping[
                                   + (f": “{after['text']}”" if after.get("text") else ""),
         "zalo_reply": f"{who} trả lời người dân qua Zalo",
         "merge": f"{who} gộp tin đồn",
+        "rebuild": f"{who} nhóm lại bài đăng bằng bộ so khớp mới",
         "split": f"{who} tách bài đăng thành tin đồn riêng",
         "case_registered": f"{who} đăng ký theo dõi ca F0 tại nhà",
         "case_alert": f"{who} báo động: ca F0 chuyển nặng",

@@ -115,7 +115,9 @@ async def test_verdict_registry_claimreview_flags_then_merge_and_split_with_vers
     page = await (await client.get(f"/comms/claims/{heli}", headers=auth("comms"))).text()
     assert "Cô Ba" in page and "12 chia sẻ" in page and 'href="https://cdn.example/v.mp4"' in page
     assert 'href="https://zalo.example/p1"' in page and "javascript:" not in page
-    assert "Tách bài đăng" in page and "Ghi vào danh sách tin đã kiểm chứng" in page
+    # History as sentences (dashboards.history), with display names, not action codes or JSON.
+    assert "tách bài đăng thành tin đồn riêng" in page and "ghi nhận tin đã kiểm chứng" in page
+    assert "gộp tin đồn" in page and '{&quot;state' not in page and '{"state' not in page
     similar = await (await client.get("/comms", params={"similar": "trực thăng rải thuốc tối nay"},
                                       headers=auth("comms"))).text()
     assert f'href="/comms/claims/{heli}"' in similar.split('id="similar"')[1].split("</section>")[0]
