@@ -45,8 +45,10 @@ def _day(request: web.Request, name: str) -> datetime | None:
         return None
     if value is None:
         return None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # a typing error or a probe: refused, as the ticket API does
+        raise web.HTTPBadRequest(text=f"Ngày ({name}) phải nằm trong các năm {MIN_YEAR}–{MAX_YEAR}.")
     latest = datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
-    return min(max(value, EARLIEST), latest)  # also keeps 9999-12-31 + 1 day from overflowing (issue 14, #9)
+    return min(max(value, EARLIEST), latest)  # a plausible date outside the data: the nearest day with data
 
 
 def _interval(span: timedelta) -> str:

@@ -64,6 +64,24 @@ async def test_dates_out_of_range_and_non_ascii_digits_are_refused(client: TestC
     assert resp.status == 400 and (await resp.json())["error"] == "invalid_ticket"
 
 
+@pytest.mark.parametrize("path", ["/trends", "/trends/export.csv"])
+@pytest.mark.parametrize("query", [{"to": "9999-12-31"}, {"from": "0001-01-01"}])
+async def test_trends_dates_in_absurd_years_get_a_json_400(client: TestClient, path: str,
+                                                           query: dict[str, str]) -> None:
+    """#9, as checked from outside: /trends?to=9999-12-31 answered 200 (the date was clamped), not a 4xx."""
+    resp = await client.get(path, params=query, headers=auth("leader"))
+
+    assert resp.status == 400 and (await resp.json())["error"] == "bad_request"
+
+
+@pytest.mark.parametrize("query", [{"from": "2018-03-01"}, {"to": "2099-01-01"}])
+async def test_trends_dates_in_plausible_years_are_still_clamped_to_the_data(client: TestClient,
+                                                                            query: dict[str, str]) -> None:
+    resp = await client.get("/trends", params=query, headers=auth("leader"))
+
+    assert resp.status == 200
+
+
 @pytest.mark.parametrize("body", [{"follow_up_at": "9999-12-31T00:00:00+07:00"}, {"merged_into": ".."}])
 async def test_patches_with_dates_out_of_range_or_bad_ids_are_refused(client: TestClient, body: dict[str, str]) -> None:
     resp = await client.patch("/api/tickets/manual-0123", json=body, headers=auth("operator"))
