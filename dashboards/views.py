@@ -34,6 +34,9 @@ ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền th�
                      "admin": "Quản trị", "medical": "Y tế phường"}
 
 
+WRONG_PASSWORD: Final = "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -100,9 +103,12 @@ async def post_login(request: web.Request) -> web.StreamResponse:
         return _too_many(request, cookie_token, form, BUSY_RETRY)
     if user is None:
         log.info("failed sign-in from %s", address)
+        if not _wants_page(request):
+            return web.json_response({"error": "invalid_credentials", "message": WRONG_PASSWORD},
+                                     status=HTTPStatus.UNAUTHORIZED)
         response = aiohttp_jinja2.render_template("login.html", request, page_context(
             request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
-            error="Tên đăng nhập hoặc mật khẩu không đúng."), status=HTTPStatus.UNAUTHORIZED)
+            error=WRONG_PASSWORD), status=HTTPStatus.UNAUTHORIZED)
         return response
     throttle.succeeded(username, address)
     config = request.app[keys.SESSION_CONFIG]
@@ -116,12 +122,21 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+def _wants_page(request: web.Request) -> bool:
+    """A browser's form post asks for HTML; a script (curl, an integration) gets the JSON error shape instead."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
 def _too_many(request: web.Request, cookie_token: str, form: Any, wait: timedelta) -> web.Response:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    response = aiohttp_jinja2.render_template("login.html", request, page_context(
-        request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
-        error=f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."),
-        status=HTTPStatus.TOO_MANY_REQUESTS)
+    message = f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+    if not _wants_page(request):
+        response = web.json_response({"error": "too_many_attempts", "message": message},
+                                     status=HTTPStatus.TOO_MANY_REQUESTS)
+    else:
+        response = aiohttp_jinja2.render_template("login.html", request, page_context(
+            request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))), error=message),
+            status=HTTPStatus.TOO_MANY_REQUESTS)
     response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
     return response
 

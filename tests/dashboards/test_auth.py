@@ -34,13 +34,16 @@ def _cookie(resp: Any, name: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
-async def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+async def sign_in(client: TestClient, username: str, password: str = PASSWORD, *,
+                  accept: str = "text/html,application/xhtml+xml") -> Any:
+    """Sign in as a browser does (the form, asking for HTML), or as a script with `accept="*/*"`."""
     page = await client.get("/login")
     token = re.search(r'name="login_csrf" value="([^"]+)"', await page.text())
     assert token is not None
     return await client.post("/login", data={"username": username, "password": password, "login_csrf": token[1],
                                              "next": ""},
-                             headers={"Cookie": f"{dashboard_keys.LOGIN_CSRF_COOKIE}={_cookie(page, dashboard_keys.LOGIN_CSRF_COOKIE)}"},
+                             headers={"Cookie": f"{dashboard_keys.LOGIN_CSRF_COOKIE}={_cookie(page, dashboard_keys.LOGIN_CSRF_COOKIE)}",
+                                      "Accept": accept},
                              allow_redirects=False)
 
 
@@ -73,6 +76,17 @@ async def test_wrong_password_and_unknown_user_get_the_same_refusal(client: Test
         assert resp.status == 401
         assert "Tên đăng nhập hoặc mật khẩu không đúng" in await resp.text()
         assert _cookie(resp, dashboard_keys.SESSION_COOKIE) is None
+
+
+@pytest.mark.parametrize("username", ["lan", ".", "..", "%2e%2e", "x" * 8000])
+async def test_a_script_signing_in_gets_the_refusal_as_json(client: TestClient, username: str) -> None:
+    """Issue 14, row 9: odd user names never reach Elasticsearch and, for a client not asking for HTML, the
+    answer is the API's JSON error shape."""
+    resp = await sign_in(client, username, "sai-mat-khau-roi", accept="*/*")
+
+    assert resp.status == 401 and resp.content_type == "application/json"
+    body = await resp.json()
+    assert body["error"] == "invalid_credentials" and "không đúng" in body["message"]
 
 
 async def test_repeated_wrong_passwords_lock_that_user_name_only(client: TestClient) -> None:
