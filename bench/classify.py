@@ -26,7 +26,6 @@ from classifier.text import NormalisedText, normalise
 from models import registry
 
 TARGET_TEXTS_PER_S: Final = 1000.0
-MISINFORMATION_DIR: Final = registry.MODELS_DIR / "misinformation.v1"
 
 
 def _batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -35,10 +34,8 @@ def _batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 def _load_misinformation() -> tuple[Any, Callable[[list[str]], list[Any]]] | str:
     """The misinformation model and a function turning texts into its inputs, or the reason to skip it."""
-    if not (MISINFORMATION_DIR / registry.MODEL_FILE).exists():
-        return f"skipped misinformation: {MISINFORMATION_DIR} does not exist yet (the model is being trained)"
     try:
-        model = registry.load("misinformation.v1")
+        model = registry.load("misinformation")
         from classifier.inputs import input_for
         parse = input_for("misinformation").parse
         parse({"id": 0, "text": "thử"})

@@ -30,15 +30,25 @@ def _load(name: str, models_dir: Path | None) -> Any:
 
 
 def _records(stream: TextIO, model_input: ModelInput) -> Iterator[tuple[Any, Any]]:
-    """(id, model input) per valid line; bad lines are reported with their number and skipped."""
+    """(id, model input) per valid line; bad lines are reported with their number and skipped.
+
+    Fields the model does not read are ignored, and named once, at the end, on stderr.
+    """
+    unknown: dict[str, int] = {}
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
+            if isinstance(data, dict):
+                for key in data.keys() - model_input.fields:
+                    unknown.setdefault(str(key), number)
             yield model_input.parse(data)
         except ValueError as err:
             _warn(f"line {number}: {err}")
+    if unknown:
+        names = ", ".join(f"'{key}' (first on line {line})" for key, line in sorted(unknown.items()))
+        _warn(f"warning: ignored fields this model does not read: {names}")
 
 
 def _batches(items: Iterator[tuple[Any, Any]], size: int) -> Iterator[list[tuple[Any, Any]]]:
@@ -86,7 +96,12 @@ def train(name: str, data: tuple[Path, ...], extra: tuple[Path, ...], models_dir
         raise click.ClickException(str(err)) from err
     version = (registry.versions(name, root) or [0])[-1] + 1
     card = input_for(name).card(name, version, result)
-    path = registry.save(result.model, name, metrics=result.report.as_json(), card=card, root=root, version=version)
+    metrics = result.report.as_json()
+    if result.test is not None and result.test_stripped is not None:
+        metrics["test"], metrics["test_stripped"] = result.test.as_json(), result.test_stripped.as_json()
+    if result.extra_metrics:
+        metrics.update(result.extra_metrics)
+    path = registry.save(result.model, name, metrics=metrics, card=card, root=root, version=version)
     click.echo(result.report.as_text())
     click.echo(f"\nsaved {path}")
 

@@ -72,14 +72,18 @@ class FormSelector(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
 
 def make_text_features(*, word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5),
-                       min_df: int = 1, max_features: int | None = 200_000) -> FeatureUnion:
-    """TF-IDF over segmented words, folded words and folded character n-grams."""
+                       min_df: int = 1, max_features: int | None = 200_000,
+                       word_forms: Sequence[str] = ("segmented", "folded")) -> FeatureUnion:
+    """TF-IDF over words (of each form in `word_forms`) and folded character n-grams.
+
+    Without "segmented", every feature comes from the folded form, so a text and its copy stripped of
+    diacritics get the same features (issue 12).
+    """
     def branch(form: str, **tfidf: Any) -> Pipeline:
         return Pipeline([("select", FormSelector(form)),
                          ("tfidf", TfidfVectorizer(sublinear_tf=True, min_df=min_df, max_features=max_features,
                                                    lowercase=False, **tfidf))])
-    return FeatureUnion([
-        ("words", branch("segmented", token_pattern=r"[^\s.,;:!?()\"']+", ngram_range=word_ngrams)),
-        ("folded_words", branch("folded", token_pattern=r"[^\s.,;:!?()\"']+", ngram_range=word_ngrams)),
-        ("folded_chars", branch("folded", analyzer="char_wb", ngram_range=char_ngrams)),
-    ])
+    names = {"segmented": "words", "folded": "folded_words"}
+    words = [(names[form], branch(form, token_pattern=r"[^\s.,;:!?()\"']+", ngram_range=word_ngrams))
+             for form in word_forms]
+    return FeatureUnion([*words, ("folded_chars", branch("folded", analyzer="char_wb", ngram_range=char_ngrams))])

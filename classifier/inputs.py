@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from classifier import cards
 from classifier.train import (SEED_DIR, LabelledText, Progress, TrainingResult, read_corpus, read_jsonl,
-                              train_category, train_urgency)
+                              read_test_split, train_category, train_urgency)
 
 Warn = Callable[[str], None]
 
@@ -28,6 +28,8 @@ class ModelInput:
     read_labelled: Callable[[Path, Warn], tuple[list[Any], list[Any]]]
     trainer: Callable[..., TrainingResult]
     card: Callable[[str, int, TrainingResult], str]
+    fields: frozenset[str] = frozenset({"id", "text", "label", "urgency", "style"})
+    """The JSON fields it reads (or knowingly ignores); `hotline classify` warns once about any other."""
 
 
 def parse_text(data: Any) -> tuple[Any, str]:
@@ -56,25 +58,28 @@ def _labelled_text(field: str) -> Callable[[Path, Warn], tuple[list[Any], list[A
     return read
 
 
-def _text_trainer(fit: Callable[..., TrainingResult]) -> Callable[..., TrainingResult]:
+def _text_trainer(fit: Callable[..., TrainingResult], field: str) -> Callable[..., TrainingResult]:
     def trainer(data: Sequence[Path], extra: Sequence[Path], *, folds: int, progress: Progress | None,
                 on_error: Warn) -> TrainingResult:
         examples: list[LabelledText] = read_corpus(list(data) or [SEED_DIR], on_error)
         if extra:
             examples += read_corpus(list(extra), on_error)
-        return fit(examples, folds=folds, progress=progress)
+        # The test split describes the seed corpus's model; a model trained on other data is not scored on it.
+        test = read_test_split(field, on_error) if not data else []
+        return fit(examples, folds=folds, progress=progress, test=test)
     return trainer
 
 
 def _text_card(name: str, version: int, result: TrainingResult) -> str:
     return cards.text_model_card(name, version, result.report, n_train=result.n_train, folds=result.folds,
-                                without_diacritics=result.without_diacritics)
+                                without_diacritics=result.without_diacritics, test=result.test,
+                                test_stripped=result.test_stripped, parity=result.extra_metrics)
 
 
 TEXT_MODELS: Final = {
-    "category": ModelInput(parse_text, predict_text, _labelled_text("label"), _text_trainer(train_category),
+    "category": ModelInput(parse_text, predict_text, _labelled_text("label"), _text_trainer(train_category, "label"),
                            _text_card),
-    "urgency": ModelInput(parse_text, predict_text, _labelled_text("urgency"), _text_trainer(train_urgency),
+    "urgency": ModelInput(parse_text, predict_text, _labelled_text("urgency"), _text_trainer(train_urgency, "urgency"),
                           _text_card),
 }
 MODEL_NAMES: Final = ("category", "urgency", "misinformation")

@@ -16,7 +16,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.misinformation import MisinformationClassifier, PostFeatures
 
-__all__ = ["cross_validate_auc", "group_near_duplicates"]
+__all__ = ["cross_validate_auc", "expected_calibration_error", "group_near_duplicates", "operating_point", "split_holdout",
+           "threshold_for_precision"]
 
 
 def group_near_duplicates(texts: Sequence[str], *, threshold: float = 0.8) -> NDArray[np.int64]:
@@ -35,6 +36,19 @@ def group_near_duplicates(texts: Sequence[str], *, threshold: float = 0.8) -> ND
     similarity.eliminate_zeros()
     _, groups = connected_components(similarity, directed=False)
     return np.asarray(groups, dtype=np.int64)
+
+
+def split_holdout(texts: Sequence[str], y: Any, *, n_splits: int = 5, seed: int = 1022
+                  ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return (development, held-out) indices: one stratified fold of ``n_splits`` (20 %), reposts grouped.
+
+    The held-out part is never used to choose anything (features, parameters, threshold); it is scored once,
+    by a model fitted on the development part, for the model card.
+    """
+    groups = group_near_duplicates(texts)
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    development, held_out = next(folds.split(np.zeros(len(texts)), np.asarray(y), groups))
+    return np.asarray(development, dtype=np.int64), np.asarray(held_out, dtype=np.int64)
 
 
 def cross_validate_auc(
@@ -96,3 +110,36 @@ def cross_validate_auc(
         "n_positive": int(labels.sum()),
         "n_groups": int(len(np.unique(groups))),
     }
+
+
+def expected_calibration_error(y: Any, probability: Any, *, bins: int = 10) -> float:
+    """Return the expected calibration error: the post-weighted mean |observed rate - mean probability| over
+    ``bins`` equal-width probability bins."""
+    labels, proba = np.asarray(y, dtype=np.float64), np.asarray(probability, dtype=np.float64)
+    which = np.minimum((proba * bins).astype(np.int64), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            error += inside.mean() * abs(labels[inside].mean() - proba[inside].mean())
+    return float(error)
+
+
+def threshold_for_precision(y: Any, probability: Any, *, precision: float = 0.85) -> float:
+    """Return the lowest threshold whose precision is at least ``precision`` (so the highest recall that
+    keeps it), from probabilities the model gave posts it was not trained on; 0.5 if none reaches it."""
+    labels, proba = np.asarray(y), np.asarray(probability, dtype=np.float64)
+    for threshold in np.unique(np.round(proba, 3)):
+        flagged = proba >= threshold
+        # Past this point every higher threshold flags fewer posts; skip a precision reached by a handful.
+        if flagged.sum() >= 10 and labels[flagged].mean() >= precision:
+            return float(threshold)
+    return 0.5
+
+
+def operating_point(y: Any, probability: Any, threshold: float) -> dict[str, float]:
+    """Precision, recall and share flagged at ``threshold``."""
+    labels, flagged = np.asarray(y), np.asarray(probability) >= threshold
+    hits = float((labels[flagged] == 1).sum())
+    return {"threshold": round(threshold, 3), "precision": round(float(hits / max(flagged.sum(), 1)), 4),
+            "recall": round(float(hits / max((labels == 1).sum(), 1)), 4), "flagged_share": round(float(flagged.mean()), 4)}

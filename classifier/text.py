@@ -19,7 +19,8 @@ from pyvi import ViTokenizer
 
 from classifier.teencode import LABEL_PREFIXES, SLASH_ABBREVIATIONS, TEENCODE, UNITS_AFTER_NUMBER
 
-__all__ = ["NormalisedText", "clean", "expand_teencode", "fold", "mask_pii", "normalise", "redact", "segment"]
+__all__ = ["NormalisedText", "clean", "expand_teencode", "fold", "fold_chars", "mask_pii", "normalise", "redact",
+           "segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,9 @@ def _folds_to_ascii_letter(char: str) -> bool:
 _LATIN_LETTERS: Final = "a-zA-Z" + "".join(
     filter(_folds_to_ascii_letter, map(chr, (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)))))
 _NOT_LATIN: Final = re.compile(rf"[^\x00-\x7f{_LATIN_LETTERS}\u0300-\u036f]")
+# Every precomposed Latin letter that folds to one ASCII letter, for `fold_chars`.
+_FOLD_CHAR: Final = {ord(char): _strip_diacritics(char) for char in
+                     map(chr, (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00))) if _folds_to_ascii_letter(char)}
 
 
 def _build_control_class() -> str:
@@ -217,6 +221,13 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
         return decomposed.encode("ascii", "ignore").decode("ascii")
     return unicodedata.normalize("NFC", _strip_diacritics(text))
+
+
+def fold_chars(text: str) -> str:
+    """`fold` one character at a time: the result has the length of `text`, so an offset into it is an offset
+    into `text` (to show a matched phrase as it was written). Give it NFC text (`clean`); a combining mark
+    left on its own stays, because dropping it would shift every offset after it."""
+    return text if text.isascii() else text.translate(_FOLD_CHAR)
 
 
 def expand_teencode(text: str) -> str:

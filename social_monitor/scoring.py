@@ -80,8 +80,8 @@ class MisinformationScorer:
 
     def explain(self, post: RawPost) -> tuple[str, ...]:
         """The model's top reasons for this post, in Vietnamese."""
-        found = (vietnamese_reason(r) for r in self._model.top_reasons(_features(post), n=self._top))
-        return tuple(r for r in found if r)[:self._top]
+        # Concrete signals, then phrases as written, in Vietnamese from the model itself (issue 12).
+        return tuple(self._model.explain([_features(post)], [1], top=max(1, self._top // 2))[0])
 
 
 def _features(post: RawPost) -> Any:

@@ -112,3 +112,32 @@ def test_classify_misinformation_scores_posts_with_metadata_and_reports_bad_line
     assert float(out[0]["score"]) > float(out[1]["score"])  # type: ignore[arg-type]
     assert out[0]["reasons"]
     assert "line 3: 'likes' must be a number" in err and "line 4: 'posted_at'" in err
+
+
+def test_classify_misinformation_reads_reintel_rows_and_warns_once_about_unknown_fields() -> None:
+    rows = [{"id": "r1", "post_message": "Chia sẻ gấp!!! Uống nước chanh chữa khỏi covid", "num_like_post": "unknown",
+             "num_comment_post": "3", "num_share_post": "306.0", "timestamp_post": "1589860203.0",
+             "user_name": "6bb91ced", "label": "1", "extra": 1},
+            {"id": "r2", "text": "Bộ Y tế thông báo thêm 12 ca mắc mới", "likes": "", "posted_at": "unknown",
+             "extra": 2, "other": True}]
+
+    out, err, code = _classify("misinformation", [json.dumps(r, ensure_ascii=False) for r in rows])
+
+    assert code == 0
+    assert [o["id"] for o in out] == ["r1", "r2"]
+    assert "must be a number" not in err and "posted_at" not in err
+    warnings = [line for line in err.splitlines() if "ignored fields" in line]
+    assert len(warnings) == 1
+    assert "'extra' (first on line 1)" in warnings[0] and "'other' (first on line 2)" in warnings[0]
+    assert "num_like_post" not in err and "label" not in err
+
+
+def test_reintel_names_give_the_same_post_as_ours() -> None:
+    from classifier.misinformation_input import post_from_json
+
+    ours = post_from_json({"text": "x", "likes": 8, "comments": None, "shares": 306,
+                           "posted_at": 1589860203, "author": "ab"})
+    theirs = post_from_json({"post_message": "x", "num_like_post": "8", "num_comment_post": "unknown",
+                             "num_share_post": "306.0", "timestamp_post": "1589860203.0", "user_name": "ab"})
+
+    assert theirs == ours

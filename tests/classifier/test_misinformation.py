@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 
-from classifier.misinformation import MisinformationClassifier, PostFeatures, load_reintel, metadata_names
-from classifier.misinformation_eval import cross_validate_auc, group_near_duplicates
+from classifier.misinformation import MisinformationClassifier, PostFeatures, load_reintel, metadata_names, signal_text
+from classifier.misinformation_eval import (cross_validate_auc, expected_calibration_error, group_near_duplicates,
+                                            operating_point, split_holdout, threshold_for_precision)
 from classifier.protocols import Explains
+from classifier.text import fold
 
 # Reliable posts read like news: a source, a figure, a link, modest sharing. Unreliable posts shout, urge
 # sharing and promise miracle cures or secret facts. Topics overlap so that only the style separates them.
@@ -152,10 +155,10 @@ def test_top_reasons_name_the_wording_that_flagged_a_post(fitted: Misinformation
     wording = [reason for reason in reasons if reason.startswith("wording")]
     assert 1 <= len(wording) <= 3
     assert all("+" in reason for reason in wording)
-    assert fitted.explain([post], top=3) == [reasons]
+    assert not any(reason.startswith("text_score") for reason in reasons)  # the wording explains it
 
 
-def test_the_cached_vocabulary_gives_the_same_reasons_and_is_never_persisted(
+def test_reasons_show_the_phrases_as_written_and_are_cached_never_persisted(
         fitted: MisinformationClassifier) -> None:
     post = make_post(UNRELIABLE[2], 61, unreliable=True)
 
@@ -164,8 +167,55 @@ def test_the_cached_vocabulary_gives_the_same_reasons_and_is_never_persisted(
     assert first == second
     assert "_terms_cache" in vars(fitted)  # built by the first call
     assert "_terms_cache" not in fitted.__getstate__()
-    vocabulary = fitted.text_model_.named_steps["tfidf"].vocabulary_
-    assert all(r.split("'")[1] in vocabulary for r in first if r.startswith("wording"))
+    phrases = [r.split("'")[1] for r in first if r.startswith("wording")]
+    assert phrases and all(phrase in post.text for phrase in phrases)  # with diacritics, from the post
+
+
+def test_explain_gives_concrete_signals_and_phrases_in_vietnamese(fitted: MisinformationClassifier) -> None:
+    post = PostFeatures(text="KHẨN CẤP!!! Uống nước tỏi chữa khỏi corona 100%, chia sẻ gấp kẻo bị xóa!!!",
+                        shares=900)
+
+    [reasons] = fitted.explain([post], [1], top=4)
+
+    assert reasons
+    assert not any(name in r for r in reasons for name in (*metadata_names(), "text_score", "typical"))
+    phrases = [r.removeprefix("cụm từ “").removesuffix("”") for r in reasons if r.startswith("cụm từ")]
+    assert all(phrase in post.text for phrase in phrases)
+
+
+@pytest.mark.parametrize(("name", "value", "text", "expected"), [
+    ("source_cues", 0.0, "Uống nước tỏi chữa khỏi", "không dẫn nguồn"),
+    ("share_pleas", 1.0, "Tin này thật, CHIA SẺ GẤP cho mọi người", "kêu gọi lan truyền: “CHIA SẺ GẤP”"),
+    ("share_pleas", 1.0, "tin nay that, chia se gap nhe", "kêu gọi lan truyền: “chia se gap”"),
+    ("exclamations", 5.0, "", "5 dấu chấm than"),
+    ("log_shares", float(np.log1p(1200)), "", "1.200 lượt chia sẻ"),
+    ("shares_missing", 1.0, "", "không rõ số lượt chia sẻ"),
+    ("log_likes", float("nan"), "", "không rõ số lượt thích"),
+    ("upper_ratio", 0.42, "", "42% chữ in hoa"),
+    ("hour", 23.0, "", "đăng lúc 23 giờ"),
+])
+def test_signals_are_described_as_a_reviewer_can_check_them(name: str, value: float, text: str,
+                                                           expected: str) -> None:
+    assert signal_text(name, value, text) == expected
+
+
+def test_a_post_and_its_copy_without_diacritics_score_the_same(fitted: MisinformationClassifier) -> None:
+    posts, _ = make_corpus(1, offset=200)
+    stripped = [replace(p, text=fold(p.text)) for p in posts]
+
+    np.testing.assert_allclose(fitted.predict_proba(stripped), fitted.predict_proba(posts), atol=1e-9)
+
+
+def test_predict_uses_the_threshold_and_metadata_dropout_keeps_the_contract(
+        corpus: tuple[list[PostFeatures], np.ndarray]) -> None:
+    clf = make_classifier(metadata_dropout=0.5, threshold=0.9).fit(*corpus)
+    posts, _ = make_corpus(1, offset=300)
+
+    proba = clf.predict_proba(posts)[:, 1]
+
+    np.testing.assert_array_equal(clf.predict(posts), (proba >= 0.9).astype(int))
+    bare = [replace(p, likes=None, comments=None, shares=None, posted_at=None) for p in posts]
+    assert np.isfinite(clf.predict_proba(bare)).all()
 
 
 def test_author_count_is_a_feature_only_when_asked(corpus: tuple[list[PostFeatures], np.ndarray]) -> None:
@@ -234,3 +284,34 @@ def test_cross_validate_auc_reports_folds_per_seed(corpus: tuple[list[PostFeatur
     assert len(report["roc_auc_folds"]) == 4 and len(report["roc_auc_seed_means"]) == 2
     assert report["roc_auc_mean"] > 0.9
     assert (report["n_posts"], report["n_positive"]) == (40, 20)
+
+
+def test_threshold_is_the_lowest_that_reaches_the_precision() -> None:
+    y = np.array([0] * 80 + [1] * 20)
+    proba = np.r_[np.linspace(0, 0.6, 80), np.linspace(0.4, 1, 20)]
+
+    threshold = threshold_for_precision(y, proba, precision=0.85)
+    point = operating_point(y, proba, threshold)
+
+    assert point["precision"] >= 0.85
+    assert operating_point(y, proba, threshold - 0.01)["precision"] < 0.85
+    assert threshold_for_precision(y, np.full(100, 0.3), precision=0.85) == 0.5  # never reached
+
+
+def test_calibration_error_is_zero_when_rates_match_and_large_when_not() -> None:
+    y = np.array([1, 0, 0, 0] * 25)
+
+    assert expected_calibration_error(y, np.full(100, 0.25)) == pytest.approx(0.0)
+    assert expected_calibration_error(y, np.full(100, 0.95)) == pytest.approx(0.70)
+
+
+def test_holdout_is_a_stratified_fifth_that_keeps_reposts_together() -> None:
+    hoax = "Uống nước tỏi ngâm chữa khỏi corona, chia sẻ gấp cho mọi người kẻo bị xóa"
+    texts = [hoax, "MỌI NGƯỜI ƠI!!! " + hoax] + [f"Tin số {i}: giá xăng giảm {i}00 đồng mỗi lít" for i in range(98)]
+    y = np.array([1, 1] + [1 if i % 5 == 0 else 0 for i in range(98)])
+
+    development, held_out = split_holdout(texts, y)
+
+    assert set(development).isdisjoint(held_out) and len(development) + len(held_out) == 100
+    assert 15 <= len(held_out) <= 25
+    assert (0 in held_out) == (1 in held_out)
