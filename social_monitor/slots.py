@@ -71,7 +71,7 @@ _DIGIT_WORDS: Final = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
                        "chin": 9, "muoi": 10, "mươi": 10}
 _NUMERIC_DATE: Final = re.compile(r"(?<![\d/\-.,])(\d{1,2})\s?[/\-]\s?(\d{1,2})(?:[/\-](?:20)?21)?(?![\d/\-])")
 _DAYS_BEFORE: Final = re.compile(r"(?<!thu )((?:\d{1,2}\s?(?:-|,|den|toi|va|hoac|\s)\s?)+)(\d{1,2})\s?[/\-]\s?(\d{1,2})(?![\d/\-])")
-_WORD_DATE: Final = re.compile(r"\bngay (\d{1,2}) thang (\d{1,2})\b")
+_WORD_DATE: Final = re.compile(r"\b(?:ngay|mung|mong) (\d{1,2}) thang (\d{1,2})\b")
 _NUMBER_WORD: Final = r"(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|linh)"
 _SPOKEN_DATE: Final = re.compile(rf"\bngay ((?:{_NUMBER_WORD} ){{1,3}})thang ({_NUMBER_WORD}(?: (?:mot|hai))?)\b")
 _WORD_RANGE: Final = re.compile(r"\b(\d{1,2}) (?:den|toi|-) (?:ngay )?(\d{1,2}) thang (\d{1,2})\b")
@@ -292,7 +292,8 @@ def _dates(folded: str, day: date | None) -> tuple[frozenset[tuple[int, int]], f
             shift = 1 if "mai" in word else 2 if "kia" in word else -1 if "qua" in word else 0
             when = day + timedelta(days=shift)
             soft.add((when.month, when.day))
-    return frozenset(found), frozenset(soft - found)
+    # an explicit date wins over a weekday or "ngày mai" read from the post's time ("thứ 5 (5/8)")
+    return frozenset(found), frozenset() if found else frozenset(soft)
 
 
 def _hours(folded: str) -> frozenset[int]:
