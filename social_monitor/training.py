@@ -1,10 +1,12 @@
-"""Training the claim matcher on the dev split (`hotline claims train-matcher`), and grouping in memory.
+"""Training the claim matcher on the training splits (dev, dev2: `hotline claims train-matcher`), and grouping
+in memory.
 
 Pairs: every same-claim pair of posts, every pair across a close pair, and each post's most similar posts
 (hard negatives); plus each registry text against its claim's posts, its siblings' posts and its most similar
-posts. Probabilities for choosing the thresholds are out-of-fold, with folds grouped by template family (a
-claim, its close siblings and its registry entry), so a threshold is never chosen on pairs the model saw.
-The test split is not read here.
+posts; plus synthetic slot-swapped copies (social_monitor/synthetic.py), built as an audit of the vetoes.
+Thresholds are chosen on out-of-fold grouping: folds grouped by template family (a claim, its close siblings
+and its registry entry), every pair scored by a model that saw neither text's family (FoldModels), all posts
+grouped as ingest groups them. The test splits are not read here.
 """
 from __future__ import annotations
 
