@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Final
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "data" / "claims"
-SPLITS: Final = ("dev", "test")
+SPLITS: Final = ("dev", "dev2", "test", "test2")
+TRAINING_SPLITS: Final = ("dev", "dev2")
+"""Splits the matcher may be trained and tuned on; the others are held out for reporting."""
 FLAGGING: Final = frozenset({"false", "misleading"})
 
 
@@ -44,7 +46,7 @@ class LabelledPost:
 
 
 def load_split(split: str, root: Path = DATA_DIR) -> tuple[list[LabelledClaim], list[LabelledPost]]:
-    """The claims and posts of `dev` or `test`."""
+    """The claims and posts of one split."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}")
     claims = [LabelledClaim(d["claim"], d["family"], d["verdict"], d.get("summary") or "", d["registry_text"],
@@ -53,6 +55,17 @@ def load_split(split: str, root: Path = DATA_DIR) -> tuple[list[LabelledClaim], 
     posts = [LabelledPost(d["id"], d.get("claim"), d["text"], d.get("register") or "", bool(d.get("diacritics", True)),
                           d.get("source") or "facebook", d.get("author"), datetime.fromisoformat(d["posted_at"]))
              for d in _lines(root / f"{split}_posts.jsonl")]
+    return claims, posts
+
+
+def load_splits(splits: Sequence[str], root: Path = DATA_DIR) -> tuple[list[LabelledClaim], list[LabelledPost]]:
+    """Several splits as one (their claim and post ids are distinct)."""
+    claims: list[LabelledClaim] = []
+    posts: list[LabelledPost] = []
+    for split in splits:
+        c, p = load_split(split, root)
+        claims += c
+        posts += p
     return claims, posts
 
 

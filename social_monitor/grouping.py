@@ -129,7 +129,7 @@ class RegistryMatcher(Generic[K]):
             return [None] * len(posts)
         near = neighbours(posts, self._views, REGISTRY_CANDIDATES)
         pairs = [(i, j) for i, js in enumerate(near) for j in js]
-        p, veto = self._scorer.score_pairs(posts, self._views, pairs)
+        p, veto = self._scorer.score_pairs(posts, self._views, pairs, registry=True)
         best: list[tuple[K, float] | None] = [None] * len(posts)
         for (i, j), prob, vetoed in zip(pairs, p, veto):
             if vetoed or prob < self._scorer.registry_threshold:

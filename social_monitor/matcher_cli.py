@@ -16,7 +16,7 @@ import click
 
 from models import registry
 from social_monitor import training
-from social_monitor.claim_data import SPLITS, load_split
+from social_monitor.claim_data import SPLITS, TRAINING_SPLITS, load_split, load_splits
 from social_monitor.evaluation import evaluate
 from social_monitor.pairs import MODEL_NAME
 from social_monitor.service import SocialService
@@ -32,12 +32,13 @@ def make_claims_group(open_scratch: OpenScratch) -> click.Group:
         """Claims of the social monitor: the paraphrase matcher (issue 11)."""
 
     @claims_group.command("train-matcher")
-    @click.option("--split", type=click.Choice(["dev"]), default="dev", show_default=True,
-                  help="Labelled split to train on (only dev: the test split is for reporting).")
+    @click.option("--split", "splits", type=click.Choice(TRAINING_SPLITS), multiple=True, default=("dev",),
+                  show_default=True, help="Labelled split(s) to train on, repeatable (never a test split).")
     @click.option("--version", type=int, default=None, help="Version to write (default: the next one).")
-    def train_matcher(split: str, version: int | None) -> None:
+    def train_matcher(splits: tuple[str, ...], version: int | None) -> None:
         """Train the pair scorer on social_monitor/data/claims/ and write models/claim_matcher.vN/."""
-        claims, posts = load_split(split)
+        split = "+".join(splits)
+        claims, posts = load_splits(splits)
         started = time.perf_counter()
         next_version = version or (registry.versions(MODEL_NAME) or [0])[-1] + 1
         scorer, figures = training.train(claims, posts, version=next_version)
@@ -49,7 +50,7 @@ def make_claims_group(open_scratch: OpenScratch) -> click.Group:
         click.echo(json.dumps({"model": str(path), **metrics}, ensure_ascii=False))
 
     @claims_group.command("evaluate")
-    @click.option("--split", type=click.Choice(SPLITS), required=True, help="dev (tuning) or test (held out).")
+    @click.option("--split", type=click.Choice(SPLITS), required=True, help="dev, dev2 (training) or test, test2 (held out).")
     @click.option("--batch", type=int, default=1000, show_default=True,
                   help="Posts per ingest batch; 1 sends them one by one.")
     @click.pass_context

@@ -175,6 +175,8 @@ class PairScorer:
         self.words: TfidfVectorizer = artifact["words"]
         self.chars: TfidfVectorizer = artifact["chars"]
         self.model: HistGradientBoostingClassifier = artifact["model"]
+        # registry texts are written in a fact-checker's register: their own classifier (older artifacts: one)
+        self.registry_model: HistGradientBoostingClassifier = artifact.get("registry_model", self.model)
         self.threshold = float(artifact["threshold"])
         self.registry_threshold = float(artifact["registry_threshold"])
         self.version = str(artifact.get("version", f"{MODEL_NAME}.v1"))
@@ -189,14 +191,16 @@ class PairScorer:
         """`views` from raw texts."""
         return self.views([normalise(t) for t in texts], at or [None] * len(texts))
 
-    def score_pairs(self, a: Views, b: Views, pairs: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-        """(probability, veto) per pair (i of a, j of b); a vetoed pair's probability is VETO_CAP."""
+    def score_pairs(self, a: Views, b: Views, pairs: Sequence[tuple[int, int]], *, registry: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """(probability, veto) per pair (i of a, j of b; with `registry`, b holds known claims' registry
+        texts); a vetoed pair's probability is VETO_CAP."""
         X, veto = pair_features(a, b, pairs)
         p = np.full(len(X), VETO_CAP)
         if (~veto).any():
             # One OpenMP thread: on a busy 2-core machine the parallel predictor spins, 5x slower (bench/ingest.py).
             with threadpool_limits(1):
-                p[~veto] = self.model.predict_proba(X[~veto])[:, 1]
+                p[~veto] = (self.registry_model if registry else self.model).predict_proba(X[~veto])[:, 1]
         return p, veto
 
     def score(self, a: str, b: str, at_a: datetime | None = None, at_b: datetime | None = None) -> float:

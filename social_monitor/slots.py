@@ -71,9 +71,9 @@ _DIGIT_WORDS: Final = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
                        "chin": 9, "muoi": 10, "mươi": 10}
 _NUMERIC_DATE: Final = re.compile(r"(?<![\d/\-.,])(\d{1,2})\s?[/\-]\s?(\d{1,2})(?:[/\-](?:20)?21)?(?![\d/\-])")
 _DAYS_BEFORE: Final = re.compile(r"(?<!thu )((?:\d{1,2}\s?(?:-|,|den|toi|va|hoac|\s)\s?)+)(\d{1,2})\s?[/\-]\s?(\d{1,2})(?![\d/\-])")
-_WORD_DATE: Final = re.compile(r"\bngay (\d{1,2}) thang (\d{1,2})\b")
+_WORD_DATE: Final = re.compile(r"\b(?:ngay|mung|mong) (\d{1,2}) thang (\d{1,2})\b")
 _NUMBER_WORD: Final = r"(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|linh)"
-_SPOKEN_DATE: Final = re.compile(rf"\bngay ((?:{_NUMBER_WORD} ){{1,3}})thang ({_NUMBER_WORD}(?: (?:mot|hai))?)\b")
+_SPOKEN_DATE: Final = re.compile(rf"\b(?:ngay )?((?:{_NUMBER_WORD} ){{1,3}})thang ({_NUMBER_WORD}(?: (?:mot|hai))?)\b")
 _WORD_RANGE: Final = re.compile(r"\b(\d{1,2}) (?:den|toi|-) (?:ngay )?(\d{1,2}) thang (\d{1,2})\b")
 _DAY_ONLY: Final = re.compile(r"\b(?:mung|mong|ngay) (\d{1,2})\b(?! (?:thang|ngay|gio|h\b))")
 _WEEKDAY: Final = re.compile(r"\b(?:thu (hai|ba|tu|nam|sau|bay|[2-7])|(chu nhat))\b( tuan (?:sau|toi))?")
@@ -117,7 +117,7 @@ _NAME_QUALIFIERS: Final = re.compile(r"^(?:(?:trung hoc co so|trung hoc pho thon
                                     r"truyen thong|tu phat|thuc pham|giay|may mac|det may|go|ben|o|tai|da chien) )+")
 _DENIAL: Final = re.compile(r"\b(?:khong co chuyen(?! (?:ra|di|duoc|cho|mua|ban)\b)|chua co chuyen|khong he co|khong he|tin gia|tin don sai|"
                             r"thong tin sai|bac bo|khong dung su that|sai su that|khong chinh xac|dinh chinh|"
-                            r"la tin don|chi la tin don|bia dat|that thiet|xuyen tac|khong co ke hoach|chua co ke hoach|"
+                            r"la tin don|chi la tin don|tin don thoi|cai chinh|bac tin|bia dat|that thiet|xuyen tac|khong co ke hoach|chua co ke hoach|"
                             r"khong co van ban|la gia mao|khang dinh khong|khong co can cu|dung tin|"
                             r"dung hoang mang|khong phai su that|tin vit|fake news|la sai|sai roi|khong dung dau|"
                             r"khong co tac dung|khong tri duoc|khong chua duoc|khong he dung)\b")
@@ -292,7 +292,8 @@ def _dates(folded: str, day: date | None) -> tuple[frozenset[tuple[int, int]], f
             shift = 1 if "mai" in word else 2 if "kia" in word else -1 if "qua" in word else 0
             when = day + timedelta(days=shift)
             soft.add((when.month, when.day))
-    return frozenset(found), frozenset(soft - found)
+    # an explicit date wins over a weekday or "ngày mai" read from the post's time ("thứ 5 (5/8)")
+    return frozenset(found), frozenset() if found else frozenset(soft)
 
 
 def _hours(folded: str) -> frozenset[int]:
