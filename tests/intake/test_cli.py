@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
 
+from classifier.train import SEED_DIR
 from hotline.cli import cli
 from hotline.settings import Settings
 from hotline.web import create_app
@@ -41,7 +42,8 @@ async def test_corrections_export_feeds_retraining(aiohttp_client: Any, settings
     trained = await asyncio.to_thread(CliRunner().invoke, cli, ["train", "category", "--extra", str(out), "--folds",
                                                                 "2", "--models-dir", str(tmp_path / "models")], env=env)
     assert trained.exit_code == 0, trained.output
-    assert "n 822" in trained.stdout
+    seed = sum(1 for f in SEED_DIR.glob("*.jsonl") for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert f"n {seed + 1}" in trained.stdout  # the seed corpus and the one correction
 
 
 def test_journal_status_and_retry_read_the_local_journal(tmp_path: Path) -> None:
