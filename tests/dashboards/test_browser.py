@@ -218,14 +218,14 @@ async def test_comms_merges_a_reworded_claim_in_then_splits_a_post_out(browser: 
     async with page.expect_navigation():  # the page reloads once the API merged the claims
         await suggestion.locator("button.merge").click()
     assert await page.locator("#posts tbody tr").count() == 4
-    assert "Gộp tin đồn" in await page.inner_text("main")
+    assert "Mai gộp tin đồn" in await page.inner_text("main")  # the history, as a sentence
     await page.screenshot(path=ARTIFACTS / "comms-claim-merged.png", full_page=True)
 
     await page.locator("#posts tbody tr", has_text="mua lẹ đi").locator("input.pick").check()
     async with page.expect_navigation():
         await page.click("#split")
     assert await page.locator("#posts tbody tr").count() == 3
-    assert "Tách bài đăng" in await page.inner_text("main")
+    assert "Mai tách bài đăng thành tin đồn riêng" in await page.inner_text("main")
     await page.goto("/comms")
     assert await page.locator("#claims tbody tr").count() == 2
     pairs = [p async for p in app[social_keys.STORE].scan_pairs()]
