@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 EXTERNAL_POLL_S: Final = 0.25
 """`hotline worker` cannot be woken by the web process; it looks for new entries this often."""
+WORKER_BATCH: Final = 200
+"""Journal entries the worker takes at a time; a run of SMS among them is classified and written in one batch."""
 
 
 def _locator() -> Callable[[str], Any] | None:
@@ -140,7 +142,8 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         await fetcher.close()
         raise
     journal = Journal(settings.journal_path)
-    worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s)
+    worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s,
+                           apply_sms_batch=service.apply_sms_batch, batch_size=WORKER_BATCH)
     writer = JournalWriter(journal)
     app[intake_keys.INTAKE_SETTINGS] = intake_keys.IntakeConfig(
         settings.public_base_url, settings.greeting_text, settings.greeting_audio_url, settings.record_max_length_s)
@@ -190,7 +193,8 @@ async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = 
         service = await make_service(settings, es, session, fetcher)
         make_isolation(settings, es, service)  # replies to check-ins are recognised by this worker too
         journal = Journal(settings.journal_path)
-        worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s)
+        worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s,
+                               apply_sms_batch=service.apply_sms_batch, batch_size=WORKER_BATCH)
         log.info("journal worker on %s: %d entries pending", settings.journal_path, journal.counts()["pending"])
         if once:
             return await worker.drain_once()

@@ -14,7 +14,7 @@ from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotF
 from intake.journal import Journal, JournalEntry
 from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
                             TicketPatch, mask_phone, parse_ticket_number, ticket_number)
-from intake.store import TicketStore
+from intake.store import StoreUnavailable, TicketStore
 from intake.zalo import party_of, zalo_user_of
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,23 @@ def classify(text: str, *, category: Classifier, urgency: Classifier) -> Classif
     urg = str(urgency.classes_[urg_proba[0].argmax()])
     return Classification(cat, round(float(cat_proba[0].max()), 4), urg,
                           tuple(dict.fromkeys(urg_reasons[0] + cat_reasons[0])))
+
+
+def classify_many(texts: Sequence[str], *, category: Classifier, urgency: Classifier) -> list[Classification]:
+    """`classify` for several texts, each model run once on all of them (blocking)."""
+    forms = [normalise(t) for t in texts]
+    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
+    return [Classification(str(category.classes_[cp.argmax()]), round(float(cp.max()), 4),
+                           str(urgency.classes_[up.argmax()]), tuple(dict.fromkeys(ur + cr)))
+            for cp, cr, up, ur in zip(cat_proba, cat_reasons, urg_proba, urg_reasons)]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What `apply_sms_batch` did: entries applied, and entries to apply one at a time (in journal order)."""
+
+    done: list[int]
+    fallback: list[JournalEntry]
 
 
 @dataclass
@@ -234,13 +251,25 @@ class IntakeService:
 
     async def _enrich(self, ticket: Ticket) -> Ticket:
         """Re-classify, re-locate and re-link a ticket whose text changed."""
-        text = ticket.composed_text()
-        if text == ticket.text and ticket.urgency is not None:
-            return ticket
-        ticket = replace(ticket, text=text)
-        if not text.strip():
+        ticket, text = self._composed(ticket)
+        if text is None:
             return ticket
         result = await asyncio.to_thread(classify, text, category=self.category, urgency=self.urgency)
+        ticket, related_body = self._classified(ticket, result)
+        return replace(ticket, related=tuple(await self.store.ids(related_body)))
+
+    @staticmethod
+    def _composed(ticket: Ticket) -> tuple[Ticket, str | None]:
+        """The ticket with its composed text, and that text when it must be classified (None: nothing more)."""
+        text = ticket.composed_text()
+        if text == ticket.text and ticket.urgency is not None:
+            return ticket, None
+        ticket = replace(ticket, text=text)
+        return ticket, text if text.strip() else None
+
+    def _classified(self, ticket: Ticket, result: Classification) -> tuple[Ticket, dict[str, Any]]:
+        """Apply the models' answer (and the place) to a ticket; returns it and its related-tickets query."""
+        text = ticket.text
         changes: dict[str, Any] = {}
         if not ticket.category_corrected and result.category != ticket.category:
             changes.update(category=result.category, category_score=result.category_score)
@@ -254,9 +283,123 @@ class IntakeService:
         if changes:
             ticket = ticket.with_change(SYSTEM, "classified", self.clock(), **changes)
         folded = normalise(text).folded
-        related = await self.store.ids(queries.build_related(ticket.id, ticket.caller, folded,
-                                                             ticket.created_at - RELATED_WINDOW))
-        return replace(ticket, related=tuple(related))
+        return ticket, queries.build_related(ticket.id, ticket.caller, folded, ticket.created_at - RELATED_WINDOW)
+
+    # --- SMS entries in batches (issue 16) -------------------------------------------------------
+    async def apply_sms_batch(self, entries: Sequence[JournalEntry]) -> BatchOutcome:
+        """Apply SMS entries as `apply` would one at a time, with one classification batch, one `mget`,
+        one multi-search and one bulk write per round (a round again for the tickets that conflicted).
+
+        Entries for the same ticket are folded in journal order, each step classified as `_upsert` would,
+        so the tickets and their histories are the same as one at a time. Idempotent like `_apply_sms`: a
+        message already on its ticket (a replay after a crash mid-batch) changes nothing. Entries whose
+        ticket could not be written here (a refused document, an error, conflicts past the retries) are
+        returned as `fallback`, to be applied one at a time, where a bad entry is parked on its own.
+        """
+        done: list[int] = []
+        fallback_tickets: set[str] = set()
+        groups: dict[str, list[JournalEntry]] = {}
+        for entry in entries:
+            p = entry.payload
+            tid = p.get("ticket_id") if isinstance(p.get("ticket_id"), str) else None
+            if tid is None or tid in fallback_tickets:
+                fallback_tickets.add(tid or f"#{entry.id}")
+                continue
+            if self.check_in_reply is not None:
+                try:
+                    if await self.check_in_reply(p["sender"], p["body"], datetime.fromisoformat(p["received_at"])):
+                        done.append(entry.id)
+                        continue
+                except (StoreUnavailable, TicketConflict):
+                    raise
+                except Exception:  # one at a time, this entry fails (and is parked) on its own
+                    fallback_tickets.add(tid)
+                    continue
+            groups.setdefault(tid, []).append(entry)
+
+        for _ in range(CONFLICT_RETRIES):
+            if not groups:
+                break
+            current = await self.store.mget(list(groups))
+            bad: set[str] = set()
+            try:
+                plans = await self._plan_sms(groups, current, bad)
+                results = await self.store.write_many([(t, current[tid][1] if tid in current else None)
+                                                       for tid, t in plans.items() if t is not None])
+            except (StoreUnavailable, TicketConflict):
+                raise
+            except Exception as err:
+                log.warning("SMS batch of %d tickets falls back to one at a time: %s", len(groups),
+                            type(err).__name__)
+                break
+            retry: dict[str, list[JournalEntry]] = {}
+            for tid, group in groups.items():
+                ticket = plans.get(tid)
+                outcome = "malformed entry" if tid in bad else None if ticket is None else results.get(tid, "missing")
+                if outcome is None:
+                    done.extend(e.id for e in group)
+                    if ticket is not None and tid not in current:
+                        log.info("ticket %s created (%s, urgency %s)", tid, ticket.channel, ticket.urgency)
+                elif outcome == "conflict":
+                    retry[tid] = group
+                else:
+                    log.warning("ticket %s not written in the batch (%s); one entry at a time", tid, outcome)
+                    fallback_tickets.add(tid)
+            groups = retry
+        fallback_tickets.update(groups)
+        applied = set(done)
+        return BatchOutcome(done=done, fallback=[e for e in entries if e.id not in applied
+                                                 and (e.payload.get("ticket_id") in fallback_tickets
+                                                      or f"#{e.id}" in fallback_tickets)])
+
+    async def _plan_sms(self, groups: Mapping[str, Sequence[JournalEntry]], current: Mapping[str, tuple[Ticket, Any]],
+                        bad: set[str]) -> dict[str, Ticket | None]:
+        """Each ticket after its entries (None: nothing to write; a ticket whose entries fail is added to `bad`
+        and left out); the models run on all new texts at once."""
+        cache: dict[str, Classification] = {}
+        while True:
+            missing: dict[str, None] = {}
+            plans: dict[str, tuple[Ticket | None, dict[str, Any] | None]] = {}
+            for tid, group in groups.items():
+                if tid in bad:
+                    continue
+                try:
+                    plans[tid] = self._fold_sms(tid, group, current.get(tid, (None, None))[0], cache, missing)
+                except Exception:  # a malformed entry: its ticket is applied one entry at a time
+                    bad.add(tid)
+            if not missing:
+                break
+            texts = list(missing)
+            results = await asyncio.to_thread(classify_many, texts, category=self.category, urgency=self.urgency)
+            cache.update(zip(texts, results))
+        linked = [(tid, body) for tid, (t, body) in plans.items() if t is not None and body is not None]
+        related = await self.store.ids_many([body for _, body in linked])
+        out = {tid: t for tid, (t, _) in plans.items()}
+        for (tid, _), ids in zip(linked, related):
+            ticket = out[tid]
+            assert ticket is not None
+            out[tid] = replace(ticket, related=tuple(ids))
+        return out
+
+    def _fold_sms(self, tid: str, group: Sequence[JournalEntry], stored: Ticket | None,
+                  cache: Mapping[str, Classification], missing: dict[str, None]
+                  ) -> tuple[Ticket | None, dict[str, Any] | None]:
+        """`_upsert` of each entry in turn, in memory; texts not yet classified are added to `missing`."""
+        ticket, changed, body = stored, False, None
+        for entry in group:
+            p = entry.payload
+            base = ticket if ticket is not None else self._new_ticket(tid, Channel.SMS, p["received_at"], p["sender"])
+            if p["message_sid"] in base.message_sids:  # already applied (a replay): nothing to change
+                continue
+            step, text = self._composed(replace(base, messages=(*base.messages, p["body"]),
+                                                message_sids=(*base.message_sids, p["message_sid"])))
+            if text is not None:
+                if text not in cache:
+                    missing[text] = None
+                    return None, None
+                step, body = self._classified(step, cache[text])
+            ticket, changed = step, True
+        return (ticket, body) if changed else (None, None)
 
     # --- operators ---------------------------------------------------------------------------
     async def update(self, ticket_id: str, patch: TicketPatch, *, actor: str) -> Ticket:

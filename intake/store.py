@@ -1,6 +1,7 @@
 """TicketStore: thin async I/O between Ticket records and the `tickets` alias."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,6 +114,69 @@ class TicketStore:
         except (TransportConnectionError, ConnectionTimeout) as err:
             raise StoreUnavailable(str(err)) from err
         return Version(resp["_seq_no"], resp["_primary_term"])
+
+    async def mget(self, ticket_ids: Sequence[str]) -> dict[str, tuple[Ticket, Version]]:
+        """The tickets among `ticket_ids` that exist, with their versions, in one request (the batched worker)."""
+        if not ticket_ids:
+            return {}
+        try:
+            resp = await self._es.mget(index=self._alias, ids=list(ticket_ids))
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        return {d["_id"]: (Ticket.from_doc(d["_source"]), Version(d["_seq_no"], d["_primary_term"]))
+                for d in resp["docs"] if d.get("found")}
+
+    async def write_many(self, writes: Sequence[tuple[Ticket, Version | None]]) -> dict[str, str | None]:
+        """Create (version None) or conditionally overwrite several tickets in one bulk request.
+
+        Returns, per ticket id, None when written, "conflict" when the ticket exists already or changed since
+        its version (re-read and retry it), or the item's error type otherwise (its status and type only:
+        an Elasticsearch refusal quotes the document).
+        """
+        if not writes:
+            return {}
+        operations: list[dict[str, Any]] = []
+        for ticket, version in writes:
+            if version is None:
+                operations.append({"create": {"_index": self._alias, "_id": ticket.id}})
+            else:
+                operations.append({"index": {"_index": self._alias, "_id": ticket.id, "if_seq_no": version.seq_no,
+                                             "if_primary_term": version.primary_term}})
+            operations.append(self._doc(ticket))
+        try:
+            resp = await self._es.bulk(operations=operations)
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        out: dict[str, str | None] = {}
+        for item in resp["items"]:
+            result = next(iter(item.values()))
+            status = int(result.get("status", 500))
+            if status < 300:
+                out[result["_id"]] = None
+            elif status == 409:
+                out[result["_id"]] = "conflict"
+            else:
+                error = result.get("error") or {}
+                out[result["_id"]] = f"{status} {error.get('type', 'error') if isinstance(error, dict) else 'error'}"
+        return out
+
+    async def ids_many(self, bodies: Sequence[dict[str, Any]]) -> list[list[str]]:
+        """`ids` for several bodies in one multi-search."""
+        if not bodies:
+            return []
+        searches: list[dict[str, Any]] = []
+        for body in bodies:
+            searches.extend(({"index": self._alias}, body))
+        try:
+            resp = await self._es.msearch(searches=searches)
+        except (TransportConnectionError, ConnectionTimeout) as err:
+            raise StoreUnavailable(str(err)) from err
+        out = []
+        for r in resp["responses"]:
+            if "error" in r:
+                raise RuntimeError(f"related-tickets search failed: {r.get('status')}")
+            out.append([h["_id"] for h in r["hits"]["hits"]])
+        return out
 
     async def search(self, body: dict[str, Any]) -> Page:
         """Run a body from queries.py."""
