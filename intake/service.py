@@ -14,7 +14,7 @@ from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotF
 from intake.journal import Journal, JournalEntry
 from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
                             TicketPatch, mask_phone, parse_ticket_number, ticket_number)
-from intake.store import StoreUnavailable, TicketStore
+from intake.store import StoreUnavailable, TicketStore, forms_of
 from intake.zalo import party_of, zalo_user_of
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def classify(text: str, *, category: Classifier, urgency: Classifier) -> Classif
 
 def classify_many(texts: Sequence[str], *, category: Classifier, urgency: Classifier) -> list[Classification]:
     """`classify` for several texts, each model run once on all of them (blocking)."""
-    forms = [normalise(t) for t in texts]
+    forms = [forms_of(t) for t in texts]
     (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
     return [Classification(str(category.classes_[cp.argmax()]), round(float(cp.max()), 4),
                            str(urgency.classes_[up.argmax()]), tuple(dict.fromkeys(ur + cr)))
@@ -282,7 +282,7 @@ class IntakeService:
         ticket = replace(ticket, reasons=result.reasons)
         if changes:
             ticket = ticket.with_change(SYSTEM, "classified", self.clock(), **changes)
-        folded = normalise(text).folded
+        folded = forms_of(text).folded
         return ticket, queries.build_related(ticket.id, ticket.caller, folded, ticket.created_at - RELATED_WINDOW)
 
     # --- SMS entries in batches (issue 16) -------------------------------------------------------
@@ -357,16 +357,22 @@ class IntakeService:
         """Each ticket after its entries (None: nothing to write; a ticket whose entries fail is added to `bad`
         and left out); the models run on all new texts at once."""
         cache: dict[str, Classification] = {}
-        while True:
+        plans: dict[str, tuple[Ticket | None, dict[str, Any] | None]] = {}
+        todo = list(groups)
+        while todo:  # a ticket is folded again once the texts it stopped at are classified
             missing: dict[str, None] = {}
-            plans: dict[str, tuple[Ticket | None, dict[str, Any] | None]] = {}
-            for tid, group in groups.items():
-                if tid in bad:
-                    continue
+            incomplete = []
+            for tid in todo:
                 try:
-                    plans[tid] = self._fold_sms(tid, group, current.get(tid, (None, None))[0], cache, missing)
+                    plan = self._fold_sms(tid, groups[tid], current.get(tid, (None, None))[0], cache, missing)
                 except Exception:  # a malformed entry: its ticket is applied one entry at a time
                     bad.add(tid)
+                    continue
+                if plan is None:
+                    incomplete.append(tid)
+                else:
+                    plans[tid] = plan
+            todo = incomplete
             if not missing:
                 break
             texts = list(missing)
@@ -383,8 +389,9 @@ class IntakeService:
 
     def _fold_sms(self, tid: str, group: Sequence[JournalEntry], stored: Ticket | None,
                   cache: Mapping[str, Classification], missing: dict[str, None]
-                  ) -> tuple[Ticket | None, dict[str, Any] | None]:
-        """`_upsert` of each entry in turn, in memory; texts not yet classified are added to `missing`."""
+                  ) -> tuple[Ticket | None, dict[str, Any] | None] | None:
+        """`_upsert` of each entry in turn, in memory: the ticket to write (None: no change) and its related-
+        tickets query; None when it stopped at a text not yet classified (added to `missing`)."""
         ticket, changed, body = stored, False, None
         for entry in group:
             p = entry.payload
@@ -396,7 +403,7 @@ class IntakeService:
             if text is not None:
                 if text not in cache:
                     missing[text] = None
-                    return None, None
+                    return None
                 step, body = self._classified(step, cache[text])
             ticket, changed = step, True
         return (ticket, body) if changed else (None, None)

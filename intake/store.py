@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,11 @@ from classifier.text import normalise
 from intake import queries
 from intake.errors import IntakeError, TicketConflict, TicketNotFound
 from intake.records import Status, Ticket, is_ticket_id
+
+
+forms_of = lru_cache(maxsize=4096)(normalise)
+"""`normalise`, remembered: the batched worker needs a text's forms to classify it, to find related tickets and
+to index it, and pyvi's segmentation is the costliest step of all (issue 16)."""
 
 
 class StoreUnavailable(IntakeError):
@@ -75,7 +81,7 @@ class TicketStore:
         return client
 
     def _doc(self, ticket: Ticket) -> dict[str, Any]:
-        forms = normalise(ticket.text)
+        forms = forms_of(ticket.text)
         return ticket.as_doc(segmented=forms.segmented, folded=forms.folded)
 
     async def get(self, ticket_id: str) -> tuple[Ticket, Version]:
