@@ -120,18 +120,13 @@ async def ensure(es: AsyncElasticsearch, spec: IndexSpec, prefix: str) -> IndexS
     if not current:
         if not await es.indices.exists(index=concrete):
             try:
-                # The alias comes with the index: one cluster-state update instead of two (app start-up
-                # creates nine indices, and every test app starts on a prefix of its own).
-                await es.indices.create(index=concrete, **spec.body(), aliases={alias: {}},
-                                        wait_for_active_shards="1")
+                await es.indices.create(index=concrete, **spec.body(), wait_for_active_shards="1")
                 log.info("created index %s", concrete)
             except BadRequestError as err:
                 # A busy node answers a create late; the client's retry then finds the index made.
                 if err.error != "resource_already_exists_exception":
                     raise
-                await es.indices.put_alias(index=concrete, name=alias)
-        else:
-            await es.indices.put_alias(index=concrete, name=alias)
+        await es.indices.put_alias(index=concrete, name=alias)
         current = (concrete,)
     found = IndexState(alias, concrete, current)
     if not found.ok:

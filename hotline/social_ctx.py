@@ -16,9 +16,8 @@ from hotline import indices, keys
 from hotline.es import check_reachable, make_es
 from hotline.fetch import FetchFailed, GuardedFetcher, policy_from, safe_url
 from hotline.audit import AuditLog
-from hotline.loaded_models import (CLAIM_MATCHER_MISSING, MODELS, LoadedModels, load_optional,
-                                   misinformation_missing)
 from hotline.settings import Settings
+from models import registry
 from social_monitor import keys as social_keys
 from social_monitor.analysis import Analyser, ProcessAnalyser, ThreadAnalyser
 from social_monitor.clustering import FlagPolicy
@@ -51,23 +50,25 @@ async def _refresh_growth_every(service: SocialService, interval_s: float) -> No
             log.exception("claim growth refresh failed")
 
 
-async def load_scorer(settings: Settings, models: LoadedModels | None = None) -> Scorer | None:
-    """The misinformation scorer the settings name: from `models` if it was loaded for that name."""
+async def load_scorer(settings: Settings) -> Scorer | None:
     ref = settings.misinformation_model
-    if models is not None and models.misinformation_ref == ref:
-        model = models.misinformation
-    else:
-        model = await asyncio.to_thread(load_optional, ref, misinformation_missing(ref))
-    return MisinformationScorer(model) if model is not None else None
+    try:
+        model = await asyncio.to_thread(registry.load, ref)
+    except registry.ModelNotFound:
+        log.error("no misinformation model %r: posts are grouped and matched but not scored", ref)
+        return None
+    return MisinformationScorer(model)
 
 
-async def load_claim_matcher(models: LoadedModels | None = None) -> ClaimMatcher | None:
+async def load_claim_matcher() -> ClaimMatcher | None:
     """The paraphrase matcher of issue 11 (models/claim_matcher.vN); without it, near-copy grouping."""
-    if models is not None:
-        artifact = models.claim_matcher
-    else:
-        artifact = await asyncio.to_thread(load_optional, "claim_matcher", CLAIM_MATCHER_MISSING)
-    return ClaimMatcher(PairScorer(artifact)) if artifact is not None else None
+    try:
+        artifact = await asyncio.to_thread(registry.load, "claim_matcher")
+    except registry.ModelNotFound:
+        log.error("no claim_matcher model: posts are grouped as near-copies only (train it with "
+                  "`hotline claims train-matcher`)")
+        return None
+    return ClaimMatcher(PairScorer(artifact))
 
 
 def _speech(settings: Settings) -> Any:
@@ -124,10 +125,8 @@ def make_collectors(settings: Settings, fetcher: GuardedFetcher, store: SocialSt
 async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
     settings, es = app[keys.SETTINGS], app[keys.ES]
-    models = app.get(MODELS)
-    scorer, speech, claim_matcher = await asyncio.gather(load_scorer(settings, models),
-                                                         asyncio.to_thread(_speech, settings),
-                                                         load_claim_matcher(models))
+    scorer, speech, claim_matcher = await asyncio.gather(load_scorer(settings), asyncio.to_thread(_speech, settings),
+                                                         load_claim_matcher())
     fetcher = GuardedFetcher(policy_from(settings))
     analyser = make_analyser(settings, scorer)
     service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser,

@@ -27,7 +27,6 @@ from hotline.access import access_middleware
 from hotline.es import SearchUnavailable, es_ctx
 from hotline.dashboards_ctx import STATIC_DIR, dashboards_ctx, setup_templates
 from hotline.intake_ctx import intake_ctx
-from hotline.loaded_models import MODELS, LoadedModels
 from hotline.social_ctx import social_ctx
 from intake.errors import (IntakeError, InvalidSignature, InvalidTicket, InvalidWebhook, TicketConflict,
                            TicketNotFound)
@@ -282,11 +281,8 @@ async def get_readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE)
 
 
-def create_app(settings: Settings, *, models: LoadedModels | None = None) -> web.Application:
-    """Build the application; resources open in cleanup contexts when it starts.
-
-    `models`, if given, are used instead of loading them at start-up (tests share one set across their apps).
-    """
+def create_app(settings: Settings) -> web.Application:
+    """Build the application; resources open in cleanup contexts when it starts."""
     # Request lines and header fields up to 64 KiB are read, so that targets past MAX_TARGET_BYTES get a JSON
     # 414 from input_middleware instead of aiohttp's plain-text 400.
     app = web.Application(middlewares=[forwarded_middleware, error_middleware, target_middleware, access_middleware,
@@ -295,8 +291,6 @@ def create_app(settings: Settings, *, models: LoadedModels | None = None) -> web
                           handler_args={"max_line_size": 65536, "max_field_size": 16384})
     app.on_response_prepare.append(set_security_headers)
     app[keys.SETTINGS] = settings
-    if models is not None:
-        app[MODELS] = models
     app.cleanup_ctx.append(es_ctx)
     app.cleanup_ctx.append(dashboards_ctx)
     app.cleanup_ctx.append(intake_ctx)

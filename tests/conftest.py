@@ -10,7 +10,6 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from hotline.es import make_es
-from hotline.loaded_models import LoadedModels, load_models
 from hotline.settings import Settings
 
 
@@ -63,10 +62,3 @@ async def unique_prefix(settings: Settings, es: AsyncElasticsearch) -> AsyncIter
     prefix = f"{settings.index_prefix}{uuid.uuid4().hex[:6]}-"
     yield prefix
     await es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
-
-
-@pytest.fixture(scope="session")
-async def models(settings: Settings) -> LoadedModels:
-    """The trained models, loaded once for every app of the run (`create_app(..., models=models)`): an app
-    given them starts without loading any (one whose settings name another misinformation model loads that)."""
-    return await load_models(settings)

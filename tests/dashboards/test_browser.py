@@ -19,7 +19,6 @@ from playwright.async_api import Browser, Page, async_playwright
 from classifier.text import fold
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -36,10 +35,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 models: LoadedModels) -> AsyncIterator[TestServer]:
+async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> AsyncIterator[TestServer]:
     app = create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix,
-                                   public_base_url="http://127.0.0.1"), models=models)
+                                   public_base_url="http://127.0.0.1"))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     now = datetime.now(timezone.utc)

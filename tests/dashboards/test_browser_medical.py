@@ -13,7 +13,6 @@ from playwright.async_api import Browser
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake.isolation.keys import ISOLATION
@@ -25,11 +24,10 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 models: LoadedModels) -> AsyncIterator[TestServer]:
+async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> AsyncIterator[TestServer]:
     # No Twilio account: messages to patients and the on-call SMS are not sent (the ticket still is made).
     app = create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix, twilio_account_sid="",
-                                   public_base_url="http://127.0.0.1"), models=models)
+                                   public_base_url="http://127.0.0.1"))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     now = datetime.now(timezone.utc)

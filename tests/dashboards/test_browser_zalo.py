@@ -15,7 +15,6 @@ from playwright.async_api import Browser
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -30,12 +29,12 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 async def setup(settings: Settings, es: Any, unique_prefix: str,
-                tmp_path: Path, models: LoadedModels) -> AsyncIterator[tuple[TestServer, FakeZalo, str]]:
+                tmp_path: Path) -> AsyncIterator[tuple[TestServer, FakeZalo, str]]:
     fake = FakeZalo()
     zalo_server = TestServer(fake.app(), host="127.0.0.1")
     await zalo_server.start_server()
     app = create_app(zalo_settings(settings, tmp_path, unique_prefix, str(zalo_server.make_url("")).rstrip("/"),
-                                   public_base_url="http://127.0.0.1", twilio_account_sid=""), models=models)
+                                   public_base_url="http://127.0.0.1", twilio_account_sid=""))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     await accounts.add_user("lan", "operator", PASSWORD, "Lan", actor="test", now=datetime.now(timezone.utc),

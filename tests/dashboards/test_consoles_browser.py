@@ -19,7 +19,6 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -67,8 +66,7 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-async def console(settings: Settings, es: Any, tmp_path_factory: pytest.TempPathFactory,
-                  models: LoadedModels) -> AsyncIterator[Console]:
+async def console(settings: Settings, es: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is not installed; run the tests with `make test`, which installs it")
@@ -79,7 +77,7 @@ async def console(settings: Settings, es: Any, tmp_path_factory: pytest.TempPath
     await twilio.start_server()
     app = create_app(make_settings(settings, tmp_path_factory.mktemp("console"), index_prefix=prefix,
                                    public_base_url="http://127.0.0.1",
-                                   twilio_api_base=str(twilio.make_url("")).rstrip("/")), models=models)
+                                   twilio_api_base=str(twilio.make_url("")).rstrip("/")))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     now = datetime.now(timezone.utc)

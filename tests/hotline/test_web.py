@@ -8,16 +8,14 @@ from aiohttp.test_utils import TestClient
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 
 pytestmark = pytest.mark.asyncio
 
 
-async def test_healthz_answers_ok(aiohttp_client, settings: Settings, es: AsyncElasticsearch,
-                                  models: LoadedModels) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(settings, models=models))
+async def test_healthz_answers_ok(aiohttp_client, settings: Settings, es: AsyncElasticsearch) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(create_app(settings))
 
     resp = await client.get("/healthz")
 
@@ -26,9 +24,8 @@ async def test_healthz_answers_ok(aiohttp_client, settings: Settings, es: AsyncE
 
 
 async def test_start_up_creates_indices_and_readyz_says_ok(
-        aiohttp_client, settings: Settings, es: AsyncElasticsearch, unique_prefix: str,
-        models: LoadedModels) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(replace(settings, index_prefix=unique_prefix), models=models))
+        aiohttp_client, settings: Settings, es: AsyncElasticsearch, unique_prefix: str) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(create_app(replace(settings, index_prefix=unique_prefix)))
 
     resp = await client.get("/readyz")
 
@@ -40,9 +37,8 @@ async def test_start_up_creates_indices_and_readyz_says_ok(
 
 
 async def test_readyz_is_unavailable_when_an_alias_needs_migration(
-        aiohttp_client, settings: Settings, es: AsyncElasticsearch, unique_prefix: str,
-        models: LoadedModels) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(replace(settings, index_prefix=unique_prefix), models=models))
+        aiohttp_client, settings: Settings, es: AsyncElasticsearch, unique_prefix: str) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(create_app(replace(settings, index_prefix=unique_prefix)))
     tickets = indices.SPECS[0]
     await es.indices.create(index=f"{unique_prefix}tickets-v0")
     await es.indices.update_aliases(actions=[
@@ -57,9 +53,8 @@ async def test_readyz_is_unavailable_when_an_alias_needs_migration(
     assert [i["ok"] for i in body["indices"]] == [spec.name != "tickets" for spec in indices.SPECS]
 
 
-async def test_unknown_route_gets_a_json_error(aiohttp_client, settings: Settings, es: AsyncElasticsearch,
-                                               models: LoadedModels) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(settings, models=models))
+async def test_unknown_route_gets_a_json_error(aiohttp_client, settings: Settings, es: AsyncElasticsearch) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(create_app(settings))
 
     resp = await client.get("/no-such-page")
 
@@ -67,9 +62,8 @@ async def test_unknown_route_gets_a_json_error(aiohttp_client, settings: Setting
     assert (await resp.json())["error"] == "not_found"
 
 
-async def test_wrong_method_gets_a_json_405(aiohttp_client, settings: Settings, es: AsyncElasticsearch,
-                                            models: LoadedModels) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(settings, models=models))
+async def test_wrong_method_gets_a_json_405(aiohttp_client, settings: Settings, es: AsyncElasticsearch) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(create_app(settings))
 
     resp = await client.post("/healthz")
 
@@ -79,12 +73,10 @@ async def test_wrong_method_gets_a_json_405(aiohttp_client, settings: Settings, 
 
 
 async def test_every_answer_carries_the_security_headers_and_personal_data_is_not_cached(
-        aiohttp_client, settings: Settings, es: AsyncElasticsearch, unique_prefix: str, tmp_path,
-        models: LoadedModels) -> None:  # type: ignore[no-untyped-def]
+        aiohttp_client, settings: Settings, es: AsyncElasticsearch, unique_prefix: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Issue 14, #11: no CSP, framing, nosniff, referrer or caching headers; Server named aiohttp's version."""
     from tests.factories import auth, make_settings
-    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
-                                                         models=models))
+    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
 
     page = await client.get("/operator", headers=auth("operator"))
     api = await client.get("/api/tickets", headers=auth("leader"))

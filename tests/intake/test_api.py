@@ -11,7 +11,6 @@ from aiohttp.test_utils import TestClient
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -21,10 +20,8 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 models: LoadedModels) -> TestClient:
-    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
-                                             models=models))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
+    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
     now = datetime.now(timezone.utc)
     app = client.app
     for username, role in (("an", "operator"), ("binh", "operator"), ("cuong", "operator"), ("hoa", "leader")):

@@ -13,7 +13,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import index as ticket_index
@@ -24,10 +23,8 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 models: LoadedModels) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
-                                           models=models))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
+    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
 
 
 async def test_a_repeat_of_an_sms_already_in_elasticsearch_gets_200_and_its_ticket_number(client: TestClient) -> None:
@@ -119,15 +116,14 @@ async def test_an_oversized_url_gets_a_json_414(client: TestClient) -> None:
 
 async def test_a_document_elasticsearch_refuses_is_logged_without_its_content(
         aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture, models: LoadedModels) -> None:
+        caplog: pytest.LogCaptureFixture) -> None:
     """#10: a refused ticket was logged whole, with the caller's number and text."""
     body = copy.deepcopy(ticket_index.MAPPING)
     body["properties"]["text"] = {"type": "long"}  # so Elasticsearch refuses every ticket with words in it
     concrete = f"{unique_prefix}tickets-v{ticket_index.VERSION}"
     await es.indices.create(index=concrete, mappings=body, settings={"number_of_replicas": 0})
     await es.indices.put_alias(index=concrete, name=f"{unique_prefix}tickets")
-    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
-                                             models=models))
+    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
     secret = "nhà bà Tư ở 12 Lê Lợi, gọi 0912 345 678 nhé"
     caplog.set_level(logging.INFO)
 

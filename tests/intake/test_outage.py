@@ -9,7 +9,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hotline import search_node
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -19,13 +18,13 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_reports_during_an_outage_are_stored_exactly_once_after_restart(
-        aiohttp_client: Any, settings: Settings, tmp_path: Path, models: LoadedModels) -> None:
+        aiohttp_client: Any, settings: Settings, tmp_path: Path) -> None:
     home = tmp_path / "node"
     node = search_node.start(home, port=0, heap="256m")
     port = int(node.url.rsplit(":", 1)[1])
     try:
         app_settings = make_settings(settings, tmp_path / "data", es_url=node.url, index_prefix="outage-")
-        client: TestClient = await aiohttp_client(create_app(app_settings, models=models))
+        client: TestClient = await aiohttp_client(create_app(app_settings))
         # One sender each: this is about exactly-once storage, not about an SMS joining its sender's ticket.
         before = [make_sms(f"SM{i:032d}", f"khu phố {i} hết gạo", sender=f"+8498700{i:04d}") for i in range(5)]
         for form in before:

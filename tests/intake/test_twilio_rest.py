@@ -11,7 +11,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -81,10 +80,10 @@ async def twilio(wav: bytes) -> Any:
 
 
 async def _client(aiohttp_client: Any, settings: Settings, tmp_path: Path, prefix: str, api_base: str,
-                  **overrides: Any, models: LoadedModels) -> TestClient:
+                  **overrides: Any) -> TestClient:
     return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=prefix,
                                                          twilio_api_base=api_base,
-                                                         **{**LOCAL_FETCH_SETTINGS, **overrides}), models=models))
+                                                         **{**LOCAL_FETCH_SETTINGS, **overrides})))
 
 
 async def test_completed_recording_is_downloaded_with_credentials_and_transcribed(

@@ -13,7 +13,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hotline.intake_ctx import run_worker
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -26,10 +25,8 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 models: LoadedModels) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
-                                           models=models))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
+    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
 
 
 async def wait_for(client: TestClient, ticket_id: str, until: Callable[[Ticket], bool] = lambda t: True,
@@ -176,11 +173,10 @@ async def test_webhooks_answer_while_the_store_is_slow_to_be_reached(client: Tes
 
 
 async def test_an_sms_joins_the_senders_call_before_elasticsearch_has_it(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-        models: LoadedModels) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> None:
     # INTAKE_WORKER=external and no worker yet: only the journal knows the call when the SMS arrives.
     app_settings = make_settings(settings, tmp_path, index_prefix=unique_prefix, intake_worker="external")
-    client = await aiohttp_client(create_app(app_settings, models=models))
+    client = await aiohttp_client(create_app(app_settings))
     call_sid, caller = "CA" + "b" * 32, "+84911000111"
     await post_signed(client, "/twilio/voice", make_call(call_sid, caller=caller))
 

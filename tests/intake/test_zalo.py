@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.loaded_models import LoadedModels
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -42,8 +41,8 @@ def zalo_settings(settings: Settings, tmp_path: Path, prefix: str, base: str, **
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 zalo: tuple[FakeZalo, str], models: LoadedModels) -> TestClient:
-    return await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, zalo[1]), models=models))
+                 zalo: tuple[FakeZalo, str]) -> TestClient:
+    return await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, zalo[1])))
 
 
 async def deliver(client: TestClient, body: dict[str, Any], **sign_args: Any) -> Any:
@@ -191,11 +190,11 @@ async def test_an_unsigned_reply_route_and_message_id_shapes(client: TestClient)
 
 async def test_a_voice_message_goes_through_the_speech_engine_and_an_image_keeps_its_link(
         aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, zalo: Any,
-        asr_dir: Path, wav: bytes, models: LoadedModels) -> None:  # noqa: F811
+        asr_dir: Path, wav: bytes) -> None:  # noqa: F811
     fake, base = zalo
     fake.media["voice.wav"] = wav
     client = await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, base,
-                                                           asr_model_dir=str(asr_dir)), models=models))
+                                                           asr_model_dir=str(asr_dir))))
     voice = attachment_event("user_send_audio", "audio", f"{base}/media/voice.wav")
     photo = attachment_event("user_send_image", "image", "https://photo-stal-1.zdn.vn/abc.jpg")
     elsewhere = attachment_event("user_send_audio", "audio", "http://169.254.169.254/latest/meta-data",
