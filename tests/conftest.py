@@ -20,9 +20,11 @@ SLOW_MODULES = frozenset({"test_faults.py", "test_fuzz.py", "test_search_node.py
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects: the marks must be there when it looks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the slow tests in one place: those whole files, and every test that drives a real browser."""
+    """Mark the slow tests in one place: those whole files, and every test that drives a real browser (its
+    module is named for it, or it takes the `browser` fixture)."""
     for item in items:
-        if item.path.name in SLOW_MODULES or "browser" in getattr(item, "fixturenames", ()):
+        if (item.path.name in SLOW_MODULES or "browser" in item.path.name
+                or "browser" in getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 
