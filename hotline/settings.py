@@ -100,12 +100,8 @@ def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int
     return value
 
 
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip().lower() for item in env.get(name, "").split(",") if item.strip())
-
-
 def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    items = _list(env, name)
+    items = _names(env, name, ())
     for item in items:
         try:
             ipaddress.ip_network(item, strict=False)
@@ -255,8 +251,8 @@ class Settings:
             claimreview_publisher=env.get("CLAIMREVIEW_PUBLISHER", d.claimreview_publisher),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             password_checks=_int_in(env, "PASSWORD_CHECKS", d.password_checks, 1, 16),
-            fetch_http_hosts=_list(env, "FETCH_HTTP_HOSTS"),
-            fetch_private_hosts=_list(env, "FETCH_PRIVATE_HOSTS"),
+            fetch_http_hosts=_names(env, "FETCH_HTTP_HOSTS", ()),
+            fetch_private_hosts=_names(env, "FETCH_PRIVATE_HOSTS", ()),
             fetch_max_bytes=_int_in(env, "FETCH_MAX_BYTES", d.fetch_max_bytes, 1024, 1024 ** 3),
             fetch_timeout_s=float(_int_in(env, "FETCH_TIMEOUT", int(d.fetch_timeout_s), 1, 3600)),
             zalo_app_id=env.get("ZALO_APP_ID", "").strip(), zalo_oa_id=env.get("ZALO_OA_ID", "").strip(),
