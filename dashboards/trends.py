@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.request import ROLE
 from classifier.text import mask_pii, normalise
 from dashboards import charts, labels
 from dashboards import keys as dashboard_keys
@@ -90,7 +91,7 @@ def drill_link(request: web.Request, **changes: str | None) -> str:
 
 def _may_see_numbers(request: web.Request) -> bool:
     """Phone and ID numbers inside texts are shown to operators and admins only (issue 14, #7)."""
-    return request.get(dashboard_keys.ROLE) in NUMBER_ROLES
+    return request.get(ROLE) in NUMBER_ROLES
 
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")

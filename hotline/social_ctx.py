@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import uuid
 import logging
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
@@ -132,7 +133,8 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser,
                            claim_matcher=claim_matcher)
     journal = PostJournal(settings.data_dir / "social.sqlite3")
-    worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
+    worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s,
+                          retention=timedelta(days=settings.journal_retention_days))
     scheduler = CollectorScheduler(journal, make_collectors(settings, fetcher, service.store), on_accept=worker.notify,
                                    max_backoff_s=float(settings.social_max_backoff_s))
     app[social_keys.CONFIG] = social_keys.SocialConfig(

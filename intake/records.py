@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from classifier.text import mask_pii
+from hotline.kernel.records import Change, utcnow, with_change
 from intake.errors import InvalidTicket, InvalidWebhook
 
 
@@ -45,11 +46,6 @@ TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
     Status.REOPENED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
 }
 OPEN_STATUSES: Final = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every stored time is UTC."""
-    return datetime.now(timezone.utc)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -126,17 +122,6 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of a ticket's history: who changed what, from what, to what."""
-
-    at: datetime
-    actor: str
-    action: str
-    before: Mapping[str, Any] = field(default_factory=dict)
-    after: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class Ticket:
     """A hotline ticket as stored in the `tickets` index."""
 
@@ -179,10 +164,7 @@ class Ticket:
 
     def with_change(self, actor: str, action: str, at: datetime, **changes: Any) -> Ticket:
         """A copy with `changes` applied and recorded in the history."""
-        before = {k: _jsonable(getattr(self, k)) for k in changes}
-        after = {k: _jsonable(v) for k, v in changes.items()}
-        entry = Change(at, actor, action, before, after)
-        return replace(self, **changes, updated_at=at, history=(*self.history, entry))
+        return with_change(self, actor, action, at, **changes)
 
     def as_doc(self, *, segmented: str, folded: str) -> dict[str, Any]:
         """The Elasticsearch document; the analysed text forms come from classifier.text.normalise."""
@@ -207,8 +189,7 @@ class Ticket:
             call_sid=doc.get("call_sid"), message_sids=tuple(doc.get("message_sids") or ()),
             recording_sid=doc.get("recording_sid"), recording_url=doc.get("recording_url"),
             notes=tuple(Note(datetime.fromisoformat(n["at"]), n["author"], n["text"]) for n in doc.get("notes") or ()),
-            history=tuple(Change(datetime.fromisoformat(h["at"]), h["actor"], h["action"], h.get("before") or {},
-                                 h.get("after") or {}) for h in doc.get("history") or ()),
+            history=tuple(Change.from_json(h) for h in doc.get("history") or ()),
             related=tuple(doc.get("related") or ()), merged_into=doc.get("merged_into"),
         )
 

@@ -12,9 +12,11 @@ from classifier.text import normalise, redact
 from intake import queries
 from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotFound
 from intake.journal import Journal, JournalEntry
-from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
+from hotline.kernel.records import Change
+from intake.records import (OPEN_STATUSES, TRANSITIONS, Channel, ManualReport, Note, Segment, Status, Ticket,
                             TicketPatch, mask_phone, parse_ticket_number, ticket_number)
-from intake.store import StoreUnavailable, TicketStore, forms_of
+from intake.errors import StoreUnavailable
+from intake.store import TicketStore, forms_of
 from intake.zalo import party_of, zalo_user_of
 
 log = logging.getLogger(__name__)

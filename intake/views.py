@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -15,15 +15,17 @@ from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Start, VoiceResponse
 
+from hotline.kernel.request import ACTOR, ROLE, date_param, int_param, json_body, list_param
 from intake import keys
 from intake.errors import InvalidTicket, TicketNotFound
 from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
 from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
                             SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
-                            is_ticket_id, ticket_number, utcnow)
+                            is_ticket_id, ticket_number)
+from hotline.kernel.records import utcnow
 from intake.service import SMS_JOIN_WINDOW, call_ticket_id, open_ticket_of_sender, sms_ticket_id
-from intake.store import StoreUnavailable
+from intake.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -148,36 +150,18 @@ async def post_sms(request: web.Request) -> web.Response:
 # --- ticket API ------------------------------------------------------------------------------------
 
 def _list_param(request: web.Request, name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    values = tuple(v for raw in request.query.getall(name, []) for v in raw.split(",") if v)
-    if allowed is not None:
-        bad = [v for v in values if v not in allowed]
-        if bad:
-            raise InvalidTicket(f"unknown {name}: {', '.join(bad)}")
-    return values
+    return list_param(request, name, InvalidTicket, allowed)
 
 
 def _date_param(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        if not raw.isascii():
-            raise ValueError("non-ASCII digits")
-        value = datetime.fromisoformat(raw)
-    except ValueError as err:
-        raise InvalidTicket(f"'{name}' must be an ISO 8601 date or date-time") from err
-    if not in_date_range(value):
+    value = date_param(request, name, InvalidTicket)
+    if value is not None and not in_date_range(value):
         raise InvalidTicket(f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
-    return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=7)))
+    return value
 
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise InvalidTicket(f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
+    return int_param(request, name, InvalidTicket, default, low, high)
 
 
 def _ticket_id(request: web.Request) -> str:
@@ -189,7 +173,7 @@ def _ticket_id(request: web.Request) -> str:
 
 
 def _show_caller(request: web.Request) -> bool:
-    return request.get(keys.ROLE) in CALLER_NUMBER_ROLES
+    return request.get(ROLE) in CALLER_NUMBER_ROLES
 
 
 @routes.get("/api/tickets")
@@ -231,12 +215,9 @@ async def get_tickets(request: web.Request) -> web.Response:
 @routes.post("/api/tickets")
 async def post_tickets(request: web.Request) -> web.Response:
     """Roles: operator, admin. Record a report that came another way (channel `manual`)."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     report = ManualReport.from_json(body)
-    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request[keys.ACTOR],
+    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request[ACTOR],
                                                            ticket_id=f"manual-{uuid.uuid4().hex[:16]}")
     return web.json_response(ticket.as_json(show_caller=_show_caller(request)), status=HTTPStatus.CREATED)
 
@@ -263,15 +244,12 @@ async def get_ticket_recording(request: web.Request) -> web.Response:
 @routes.patch("/api/tickets/{ticket_id}")
 async def patch_ticket(request: web.Request) -> web.Response:
     """Roles: operator, admin. Change status, assignee, category, notes, follow-up; 409 on a concurrent change."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     patch = TicketPatch.from_json(body)
     service = request.app[keys.SERVICE]
-    ticket = await service.update(_ticket_id(request), patch, actor=request[keys.ACTOR])
+    ticket = await service.update(_ticket_id(request), patch, actor=request[ACTOR])
     _, version = await request.app[keys.STORE].get(ticket.id)
-    log.info("ticket %s updated by %s", ticket.id, request[keys.ACTOR])
+    log.info("ticket %s updated by %s", ticket.id, request[ACTOR])
     return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)})
 
 
@@ -281,16 +259,13 @@ async def patch_ticket(request: web.Request) -> web.Response:
 async def post_ticket_reply(request: web.Request) -> web.Response:
     """Roles: operator, admin. SMS the caller: journaled under the client's key (sent once), then sent by the
     worker with retries; the outcome lands in the ticket's history."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     reply = SmsReply.from_json(body)
     ticket, _ = await request.app[keys.STORE].get(request.match_info["ticket_id"])
     if not ticket.caller:
         raise InvalidTicket("Phiếu này không có số điện thoại người gọi để nhắn lại")
     await _journal(request, "reply", f"reply:{ticket.id}:{reply.key}",
                             {"ticket_id": ticket.id, "key": reply.key, "body": reply.body,
-                             "actor": request[keys.ACTOR]})
+                             "actor": request[ACTOR]})
     return web.json_response({"ticket_id": ticket.id, "key": reply.key, "status": "queued"},
                              status=HTTPStatus.ACCEPTED)

@@ -11,12 +11,14 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from hotline.kernel.request import ACTOR, json_body
 from intake import keys
 from intake.errors import InvalidTicket
 from intake.journal import TicketRef
-from intake.records import ticket_number, utcnow
+from hotline.kernel.records import utcnow
+from intake.records import ticket_number
 from intake.service import SMS_JOIN_WINDOW, open_ticket_of_sender, zalo_ticket_id
-from intake.store import StoreUnavailable
+from intake.errors import StoreUnavailable
 from intake.zalo import ZaloEvent, party_of
 
 log = logging.getLogger(__name__)
@@ -71,13 +73,10 @@ async def post_zalo_webhook(request: web.Request) -> web.Response:
 @routes.post("/api/tickets/{ticket_id}/zalo-reply")
 async def post_zalo_reply(request: web.Request) -> web.Response:
     """Roles: operator, admin. Send the citizen of a Zalo ticket a reply through the OA; recorded as a note."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY:
         raise InvalidTicket(f"'text' is required, at most {MAX_REPLY} characters")
     ticket = await request.app[keys.SERVICE].reply_zalo(request.match_info["ticket_id"], text.strip(),
-                                                        actor=request[keys.ACTOR])
+                                                        actor=request[ACTOR])
     return web.json_response({"id": ticket.id, "notes": len(ticket.notes)})
