@@ -5,13 +5,13 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
 from classifier.text import mask_pii
-from hotline.kernel.records import Change, utcnow, with_change
+from hotline.kernel.records import Change, with_change
 from intake.errors import InvalidTicket, InvalidWebhook
 
 

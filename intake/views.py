@@ -9,7 +9,7 @@ import logging
 import uuid
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse
@@ -18,14 +18,14 @@ from twilio.twiml.voice_response import Start, VoiceResponse
 from hotline.kernel.request import ACTOR, ROLE, date_param, int_param, json_body, list_param
 from intake import keys
 from intake.errors import InvalidTicket, TicketNotFound
+from intake.commands import CallStarted, Command, RecordingCompleted, ReplyRequested, TranscriptSegment
 from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
 from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
                             SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
                             is_ticket_id, ticket_number)
 from hotline.kernel.records import utcnow
-from intake.service import SMS_JOIN_WINDOW, call_ticket_id, open_ticket_of_sender, sms_ticket_id
-from intake.errors import StoreUnavailable
+from intake.service import call_ticket_id
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -37,10 +37,11 @@ MAX_RESULT_WINDOW: Final = 10_000
 CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 
 
-async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any], *,
+async def _journal(request: web.Request, command: Command, key: str, *,
                    ticket: TicketRef | None = None) -> JournalEntry:
     """Write durably, wake the worker, and return the stored entry (the first one, for a duplicate)."""
-    appended = await request.app[keys.JOURNAL_WRITER].append(kind, key, payload, utcnow(), ticket=ticket)
+    appended = await request.app[keys.JOURNAL_WRITER].append(command.KIND, key, command.to_json(), utcnow(),
+                                                             ticket=ticket)
     if appended.created:
         request.app[keys.WORKER].notify()
     else:
@@ -62,8 +63,8 @@ async def post_voice(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A call arrives: journal it, greet, transcribe live and record."""
     call = IncomingCall.from_form(await _form(request), utcnow())
     ticket_id = call_ticket_id(call.call_sid)
-    await _journal(request, "call", f"call:{call.call_sid}",
-                   {"call_sid": call.call_sid, "caller": call.caller, "received_at": call.received_at.isoformat()},
+    command = CallStarted(call.call_sid, call.caller, call.received_at)
+    await _journal(request, command, command.key,
                    ticket=TicketRef(call.caller, ticket_id, ticket_number(ticket_id, call.received_at))
                    if call.caller else None)
     return _twiml(_voice_twiml(request.app[keys.INTAKE_SETTINGS]))
@@ -102,9 +103,8 @@ async def post_transcription(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A real-time transcription event; final segments are journaled."""
     event = TranscriptEvent.from_form(await _form(request), utcnow())
     if event.final and event.text:
-        await _journal(request, "transcription", f"transcript:{event.call_sid}:{event.sequence}",
-                       {"call_sid": event.call_sid, "sequence": event.sequence, "text": event.text,
-                        "received_at": event.received_at.isoformat()})
+        segment = TranscriptSegment(event.call_sid, event.sequence, event.text, event.received_at)
+        await _journal(request, segment, segment.key)
     return web.Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -112,10 +112,9 @@ async def post_transcription(request: web.Request) -> web.Response:
 async def post_recording(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A recording's status; a completed one is fetched and transcribed later."""
     status = RecordingStatus.from_form(await _form(request), utcnow())
-    await _journal(request, "recording", f"recording:{status.recording_sid}:{status.status}",
-                   {"call_sid": status.call_sid, "recording_sid": status.recording_sid,
-                    "recording_url": status.recording_url, "status": status.status,
-                    "duration_s": status.duration_s, "received_at": status.received_at.isoformat()})
+    command = RecordingCompleted(status.call_sid, status.recording_sid, status.recording_url, status.status,
+                                 status.duration_s, status.received_at)
+    await _journal(request, command, command.key)
     return web.Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -123,26 +122,14 @@ async def post_recording(request: web.Request) -> web.Response:
 async def post_sms(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). An SMS joins the sender's open ticket of the last 24 h, or opens one."""
     message = InboundMessage.from_form(await _form(request), utcnow())
-    ticket_id = sms_ticket_id(message.message_sid)
-    number = ticket_number(ticket_id, message.received_at)
-    try:
-        joined = await open_ticket_of_sender(
-            message.sender, message.received_at - SMS_JOIN_WINDOW, journal=request.app[keys.JOURNAL],
-            store=request.app[keys.STORE], timeout_s=SMS_LOOKUP_TIMEOUT_S)
-    except StoreUnavailable:
-        joined = None  # answer now with a new ticket; nothing is lost, it is just not joined
-    if joined is not None:
-        ticket_id, number = joined
-    stored = await _journal(request, "sms", f"sms:{message.message_sid}",
-                            {"message_sid": message.message_sid, "sender": message.sender, "body": message.body,
-                             "ticket_id": ticket_id, "number": number,
-                             "received_at": message.received_at.isoformat()},
-                            ticket=TicketRef(message.sender, ticket_id, number))
+    sms = await request.app[keys.SERVICE].sms_received(message, journal=request.app[keys.JOURNAL],
+                                                       timeout_s=SMS_LOOKUP_TIMEOUT_S)
+    stored = await _journal(request, sms, sms.key, ticket=TicketRef(sms.sender, sms.ticket_id, sms.number))
     reply = MessagingResponse()
     # A repeat of a delivery already moved to Elasticsearch has an emptied payload: its number stays in the
     # journal's own column (it was a KeyError and a 500 to Twilio's retries, issue 14, #8).
     reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. "
-                  f"Mã phiếu: {stored.payload.get('number') or stored.ticket_number or number}. "
+                  f"Mã phiếu: {stored.payload.get('number') or stored.ticket_number or sms.number}. "
                   "Nếu nguy hiểm đến tính mạng, xin gọi 115.")
     return _twiml(str(reply))
 
@@ -264,8 +251,7 @@ async def post_ticket_reply(request: web.Request) -> web.Response:
     ticket, _ = await request.app[keys.STORE].get(request.match_info["ticket_id"])
     if not ticket.caller:
         raise InvalidTicket("Phiếu này không có số điện thoại người gọi để nhắn lại")
-    await _journal(request, "reply", f"reply:{ticket.id}:{reply.key}",
-                            {"ticket_id": ticket.id, "key": reply.key, "body": reply.body,
-                             "actor": request[ACTOR]})
+    command = ReplyRequested(ticket.id, reply.key, reply.body, request[ACTOR])
+    await _journal(request, command, command.journal_key)
     return web.json_response({"ticket_id": ticket.id, "key": reply.key, "status": "queued"},
                              status=HTTPStatus.ACCEPTED)

@@ -6,7 +6,6 @@ from http import HTTPStatus
 from aiohttp import web
 
 from hotline.kernel.request import ACTOR, json_body
-from intake import keys as intake_keys
 from intake.errors import InvalidTicket
 from intake.isolation.keys import ISOLATION
 from intake.isolation.records import CaseRegistration
