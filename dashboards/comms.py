@@ -10,7 +10,6 @@ from aiohttp import web
 
 from hotline.kernel.request import ROLE
 from classifier.text import redact
-from dashboards import keys as dashboard_keys
 from dashboards import history, labels
 from dashboards.views import page_context, people_names
 from intake import keys as intake_keys

@@ -25,7 +25,8 @@ from hotline.claims_rebuild import rebuild_claims
 from hotline.demo import DEMO_USERS, load_demo
 from hotline.intake_ctx import run_worker
 from hotline.social_ctx import open_scratch_service, open_service
-from hotline.es import SearchUnavailable, check_reachable, make_es
+from hotline.es import check_reachable, make_es
+from hotline.kernel.errors import SearchUnavailable
 from hotline.logs import configure_logging
 from hotline.settings import Settings, SettingsError
 from hotline.web import create_app

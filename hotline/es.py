@@ -9,16 +9,10 @@ from elastic_transport import ApiError, TransportError
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices, keys
-from hotline.kernel.errors import Unavailable
+from hotline.kernel.errors import SearchUnavailable
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class SearchUnavailable(Unavailable):
-    """Elasticsearch cannot be reached or refuses to serve; the message is one line for operators."""
-
-    code = "search_unavailable"
 
 
 def make_es(settings: Settings) -> AsyncElasticsearch:

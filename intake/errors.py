@@ -1,7 +1,7 @@
 """Errors of the intake domain; each derives from a kernel base, by which hotline/web.py maps it to HTTP."""
 from __future__ import annotations
 
-from hotline.kernel.errors import Conflict, Forbidden, HotlineError, Invalid, NotFound, Unavailable
+from hotline.kernel.errors import Conflict, Forbidden, HotlineError, Invalid, NotFound, SearchUnavailable
 
 
 class IntakeError(HotlineError):
@@ -40,7 +40,5 @@ class TicketConflict(IntakeError, Conflict):
     code = "ticket_conflict"
 
 
-class StoreUnavailable(IntakeError, Unavailable):
-    """Elasticsearch did not answer; the caller should retry later (the journal keeps the work) (503)."""
-
-    code = "search_unavailable"
+StoreUnavailable = SearchUnavailable
+"""Elasticsearch did not answer; the caller should retry later (the journal keeps the work): the kernel's error."""

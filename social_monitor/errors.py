@@ -1,7 +1,7 @@
 """Errors of the social monitor; each derives from a kernel base, by which hotline/web.py maps it to HTTP."""
 from __future__ import annotations
 
-from hotline.kernel.errors import Conflict, HotlineError, Invalid, NotFound, Unavailable
+from hotline.kernel.errors import Conflict, HotlineError, Invalid, NotFound, SearchUnavailable
 
 
 class SocialError(HotlineError):
@@ -34,10 +34,8 @@ class ClaimConflict(SocialError, Conflict):
     code = "claim_conflict"
 
 
-class StoreUnavailable(SocialError, Unavailable):
-    """Elasticsearch did not answer; the caller retries later (the journal keeps the posts) (503)."""
-
-    code = "search_unavailable"
+StoreUnavailable = SearchUnavailable
+"""Elasticsearch did not answer; the caller retries later (the journal keeps the posts): the kernel's error."""
 
 
 class DocumentRejected(SocialError):

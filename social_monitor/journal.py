@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from hotline.kernel.outbox import Outbox, Row, utc_text
+from hotline.kernel.outbox import Outbox, Pending, Row, utc_text
 from social_monitor.records import RawPost
 
 MAX_ATTEMPTS: Final = 5
@@ -35,15 +35,6 @@ CREATE TABLE IF NOT EXISTS sources (
     next_run_at TEXT
 );
 """
-
-@dataclass(frozen=True, slots=True)
-class PendingPost:
-    """A journaled post not yet in Elasticsearch."""
-
-    id: int
-    post: RawPost
-    received_at: datetime
-
 
 @dataclass(frozen=True, slots=True)
 class SourceStatus:
@@ -74,16 +65,16 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class PostJournal(Outbox[PendingPost]):
+class PostJournal(Outbox[Pending[RawPost]]):
     """The posts outbox and the sources table; every method is blocking (call it through asyncio.to_thread)."""
 
     def __init__(self, path: Path, *, max_attempts: int = MAX_ATTEMPTS) -> None:
         super().__init__(path, table="posts", max_attempts=max_attempts, schema=_SOURCES)
 
-    def decode(self, row: Row) -> PendingPost:
+    def decode(self, row: Row) -> Pending[RawPost]:
         """The stored post; raises InvalidPost (and the outbox parks it) if it no longer validates."""
         data = json.loads(row.payload)
-        return PendingPost(row.id, RawPost.from_json(data, default_source=data["source"]), row.received_at)
+        return Pending(row.id, RawPost.from_json(data, default_source=data["source"]), row.received_at)
 
     def register_source(self, name: str, kind: str) -> None:
         """Make a configured source known (keeps its cursor and counters if it existed)."""

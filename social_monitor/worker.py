@@ -9,7 +9,9 @@ from typing import Final
 
 from classifier.text import redact
 from hotline.kernel.drain import MAX_BACKOFF_S, PAUSES, RETENTION, DrainWorker, describe_error
-from social_monitor.journal import PendingPost, PostJournal
+from hotline.kernel.outbox import Pending
+from social_monitor.journal import PostJournal
+from social_monitor.records import RawPost
 from social_monitor.service import IngestReport, PreparedBatch, SocialService
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,8 @@ class IngestWorker(DrainWorker):
                     await preparing
         return done
 
-    def _prepare(self, batch: list[PendingPost]) -> asyncio.Future[PreparedBatch] | None:
-        return asyncio.ensure_future(self._service.prepare([p.post for p in batch])) if batch else None
+    def _prepare(self, batch: list[Pending[RawPost]]) -> asyncio.Future[PreparedBatch] | None:
+        return asyncio.ensure_future(self._service.prepare([p.item for p in batch])) if batch else None
 
     @staticmethod
     async def _prepared(preparing: asyncio.Future[PreparedBatch], size: int) -> PreparedBatch | None:
@@ -68,7 +70,7 @@ class IngestWorker(DrainWorker):
             log.exception("batch of %d posts could not be prepared; ingesting them one by one", size)
             return None
 
-    async def _commit(self, batch: list[PendingPost], prepared: PreparedBatch | None) -> None:
+    async def _commit(self, batch: list[Pending[RawPost]], prepared: PreparedBatch | None) -> None:
         if prepared is not None:
             try:
                 await self._service.commit(prepared)
@@ -82,18 +84,18 @@ class IngestWorker(DrainWorker):
                 return
         await self._one_by_one(batch)
 
-    async def _one_by_one(self, batch: list[PendingPost]) -> None:
+    async def _one_by_one(self, batch: list[Pending[RawPost]]) -> None:
         done: list[int] = []
         try:
             for pending in batch:
                 try:
-                    await self._service.ingest([pending.post])
+                    await self._service.ingest([pending.item])
                 except PAUSES:
                     raise
                 except Exception as err:  # the post's own data: counted, parked after MAX_ATTEMPTS, others go on
                     error = describe_error(err, redact)
                     parked = await asyncio.to_thread(self._journal.mark_failed, pending.id, error)
-                    log.warning("post %s failed%s: %s", pending.post.key, "; parked" if parked else "; will retry",
+                    log.warning("post %s failed%s: %s", pending.item.key, "; parked" if parked else "; will retry",
                                 error)
                     continue
                 done.append(pending.id)

@@ -46,6 +46,13 @@ class Unavailable(HotlineError):
     code = "unavailable"
 
 
+class SearchUnavailable(Unavailable):
+    """Elasticsearch did not answer or refuses to serve (503): every domain's store raises this one, the workers
+    pause on it and the outboxes keep the work; the message is one line for operators."""
+
+    code = "search_unavailable"
+
+
 class Upstream(HotlineError):
     """A third-party API answered with an error (502)."""
 

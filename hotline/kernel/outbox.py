@@ -58,6 +58,16 @@ class Parked:
 
 
 E = TypeVar("E")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Pending(Generic[T]):
+    """A decoded entry waiting for its worker: its row id, what it holds, and when it was accepted."""
+
+    id: int
+    item: T
+    received_at: datetime
 
 
 def utc_text(moment: datetime) -> str:

@@ -28,9 +28,9 @@ def test_the_old_post_journal_opens_with_its_cursor_counts_and_parked_posts(jour
     pending = journal.pending(100)
 
     assert journal.counts() == {"pending": 4, "done": 1, "dead": 1}
-    assert [(p.post.source, p.post.source_id) for p in pending] == [
+    assert [(p.item.source, p.item.source_id) for p in pending] == [
         ("rss-old", "old0"), ("rss-old", "old1"), ("rss-old", "old2"), ("push:partner", "push1")]
-    assert pending[0].post.text == "Tin đồn: tối nay trực thăng rải thuốc khử trùng toàn tỉnh"
+    assert pending[0].item.text == "Tin đồn: tối nay trực thăng rải thuốc khử trùng toàn tỉnh"
     assert journal.cursor("rss-old") == "cursor-old-3"
     (source,) = journal.statuses()
     assert (source.name, source.healthy, source.collected) == ("rss-old", True, 3)
