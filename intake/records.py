@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from classifier.labels import CATEGORY_LABELS
 from classifier.text import mask_pii
 from hotline.kernel.records import Change, with_change
 from intake.errors import InvalidTicket, InvalidWebhook
@@ -349,8 +350,6 @@ class InboundMessage:
                    _no_surrogates((form.get("Body") or "").strip(), "Body"), received_at)
 
 
-CATEGORIES: Final = ("medical", "testing", "vaccination", "quarantine", "food_supply", "social_support",
-                     "travel_permit", "public_order", "prices", "misinformation_report", "other")
 MAX_TEXT: Final = 10_000
 
 
@@ -387,7 +386,7 @@ class TicketPatch:
         if status is not None and status not in Status.__members__.values():
             raise InvalidTicket(f"unknown status {status!r}")
         category = _optional_str(data, "category")
-        if category is not None and category not in CATEGORIES:
+        if category is not None and category not in CATEGORY_LABELS:
             raise InvalidTicket(f"unknown category {category!r}")
         follow = _optional_str(data, "follow_up_at")
         try:

@@ -15,13 +15,14 @@ from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Start, VoiceResponse
 
+from classifier.labels import CATEGORY_LABELS, URGENCY_LABELS
 from hotline.kernel.request import ACTOR, ROLE, date_param, int_param, json_body, list_param
 from intake import keys
 from intake.errors import InvalidTicket, TicketNotFound
 from intake.commands import CallStarted, Command, RecordingCompleted, ReplyRequested, TranscriptSegment
 from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
-from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
+from intake.records import (Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
                             SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
                             is_ticket_id, ticket_number)
 from hotline.kernel.records import utcnow
@@ -181,8 +182,8 @@ async def get_tickets(request: web.Request) -> web.Response:
         **query_fields(request.query.get("q"), places=places, allow_phone=_show_caller(request),
                        any_word=match == "any"),
         status=_list_param(request, "status", tuple(s.value for s in Status)),
-        category=_list_param(request, "category", CATEGORIES),
-        urgency=_list_param(request, "urgency", ("emergency", "high", "normal")),
+        category=_list_param(request, "category", CATEGORY_LABELS),
+        urgency=_list_param(request, "urgency", URGENCY_LABELS),
         district=tuple(places.district(d) or d for d in _list_param(request, "district")),
         ward=tuple(places.ward(w) or w for w in _list_param(request, "ward")),
         channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
