@@ -7,22 +7,14 @@ from hotline.kernel.errors import Conflict, HotlineError, Invalid, NotFound
 class DashboardError(HotlineError):
     """Base of every dashboards error."""
 
-    code = "dashboard_error"
-
 
 class InvalidUser(DashboardError, Invalid):
     """A user record or form is malformed (400)."""
-
-    code = "invalid_user"
 
 
 class UserNotFound(DashboardError, NotFound):
     """No such user (404)."""
 
-    code = "user_not_found"
-
 
 class UserExists(DashboardError, Conflict):
     """A user with that name exists already (409)."""
-
-    code = "user_exists"

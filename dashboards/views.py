@@ -14,12 +14,13 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.errors import http_status
 from hotline.kernel.request import ACTOR, ROLE
 from dashboards import history, keys, service
 from intake import keys as intake_keys
 from intake.store import TicketStore
 from dashboards.accounts import ROLES
-from dashboards.errors import DashboardError, UserExists, UserNotFound
+from dashboards.errors import DashboardError
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -29,7 +30,6 @@ HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/t
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
                         "known_claim": "Tin đã kiểm chứng", "isolation_case": "Ca F0 tại nhà"}
 AUDIT_PAGE: Final = 200
-ERROR_STATUS: Final = {UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT}
 BUSY_RETRY: Final = timedelta(seconds=5)
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
                      "admin": "Quản trị", "medical": "Y tế phường"}
@@ -198,7 +198,7 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
                                       actor=request[ACTOR], now=_now(), users=request.app[keys.USERS],
                                       audit=request.app[keys.AUDIT], wards=str(form.get("wards", "")))
     except DashboardError as err:  # shown on the page it answers, not carried in a URL
-        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+        return await _users_page(request, error=str(err), status=http_status(err))
     raise _back("added", user.username)
 
 
@@ -219,7 +219,7 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
                                   audit=app[keys.AUDIT],
                                   wards=str(form["wards"]) if "wards" in form else None)
     except DashboardError as err:
-        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+        return await _users_page(request, error=str(err), status=http_status(err))
     raise _back("updated", username)
 
 

@@ -7,37 +7,25 @@ from hotline.kernel.errors import Conflict, Forbidden, HotlineError, Invalid, No
 class IntakeError(HotlineError):
     """Base of every intake error."""
 
-    code = "intake_error"
-
 
 class InvalidWebhook(IntakeError, Invalid):
     """A Twilio webhook is missing fields or has malformed ones (400)."""
-
-    code = "invalid_webhook"
 
 
 class InvalidSignature(IntakeError, Forbidden):
     """A webhook's X-Twilio-Signature is missing or wrong (403)."""
 
-    code = "invalid_signature"
-
 
 class InvalidTicket(IntakeError, Invalid):
     """A ticket request or update is malformed (400)."""
-
-    code = "invalid_ticket"
 
 
 class TicketNotFound(IntakeError, NotFound):
     """No ticket with that id (404)."""
 
-    code = "ticket_not_found"
-
 
 class TicketConflict(IntakeError, Conflict):
     """The ticket changed since the client read it (409); the journal worker pauses and retries."""
-
-    code = "ticket_conflict"
 
 
 StoreUnavailable = SearchUnavailable

@@ -23,8 +23,6 @@ TIMEOUT: Final = aiohttp.ClientTimeout(total=30)
 class TwilioApiError(IntakeError, Upstream):
     """Twilio's API refused a request or could not be reached."""
 
-    code = "twilio_api_error"
-
 
 class Fetched(Protocol):
     """A fetched response (hotline.fetch.Fetched)."""

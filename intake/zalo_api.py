@@ -50,8 +50,6 @@ REFUSALS: Final = {
 class ZaloApiError(IntakeError, Upstream):
     """Zalo refused a request or could not be reached (502)."""
 
-    code = "zalo_api_error"
-
     def __init__(self, message: str, zalo_code: int | None = None) -> None:
         super().__init__(message)
         self.zalo_code = zalo_code

@@ -7,31 +7,21 @@ from hotline.kernel.errors import Conflict, HotlineError, Invalid, NotFound, Sea
 class SocialError(HotlineError):
     """Base of every social-monitor error."""
 
-    code = "social_error"
-
 
 class InvalidPost(SocialError, Invalid):
     """A pushed or imported post is malformed (400)."""
-
-    code = "invalid_post"
 
 
 class InvalidClaim(SocialError, Invalid):
     """A claim update, known claim or list query is malformed, or asks for an impossible transition (400)."""
 
-    code = "invalid_claim"
-
 
 class ClaimNotFound(SocialError, NotFound):
     """No claim with that id (404)."""
 
-    code = "claim_not_found"
-
 
 class ClaimConflict(SocialError, Conflict):
     """The claim changed since the client read it (409); the ingest worker pauses and retries."""
-
-    code = "claim_conflict"
 
 
 StoreUnavailable = SearchUnavailable
@@ -42,10 +32,6 @@ class DocumentRejected(SocialError):
     """Elasticsearch refused a document for its content (mapping, size): retrying the same data cannot help,
     so the ingest worker counts the attempt and parks the post after a few (issue 14, #4)."""
 
-    code = "document_rejected"
-
 
 class SourceFailed(SocialError):
     """A source could not be read; the message is one line for the operators' source status page."""
-
-    code = "source_failed"

@@ -16,8 +16,6 @@ from intake.errors import StoreUnavailable
 class CaseNotFound(TicketNotFound):
     """No case with that id (404)."""
 
-    code = "case_not_found"
-
 
 class CaseStore:
     """Reads and writes cases; writes of an existing case are conditional on the version read."""
