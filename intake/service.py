@@ -9,15 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from classifier.text import normalise, redact
-from intake import queries
-from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotFound
 from hotline.kernel.records import Change, with_event
-from intake.journal import Journal, JournalEntry
+from intake import queries
 from intake.commands import (CallStarted, Command, ManualReported, RecordingCompleted, ReplyRequested, SmsReceived,
                              TranscriptSegment, ZaloFollow, ZaloMessage, decode)
+from intake.errors import IntakeError, InvalidTicket, StoreUnavailable, TicketConflict, TicketNotFound
+from intake.journal import Journal, JournalEntry
 from intake.records import (OPEN_STATUSES, TRANSITIONS, Channel, InboundMessage, ManualReport, Note, Segment, Status,
                             Ticket, TicketPatch, mask_phone, parse_ticket_number, ticket_number)
-from intake.errors import StoreUnavailable
 from intake.store import TicketStore, forms_of
 from intake.zalo import party_of, zalo_user_of
 

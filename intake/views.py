@@ -16,16 +16,16 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Start, VoiceResponse
 
 from classifier.labels import CATEGORY_LABELS, URGENCY_LABELS
+from hotline.kernel.records import utcnow
 from hotline.kernel.request import ACTOR, ROLE, date_param, int_param, json_body, list_param
 from intake import keys
-from intake.errors import InvalidTicket, TicketNotFound
 from intake.commands import CallStarted, Command, RecordingCompleted, ReplyRequested, TranscriptSegment
+from intake.errors import InvalidTicket, TicketNotFound
 from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
 from intake.records import (Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
                             SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
                             is_ticket_id, ticket_number)
-from hotline.kernel.records import utcnow
 from intake.service import call_ticket_id
 
 log = logging.getLogger(__name__)
