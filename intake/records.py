@@ -13,6 +13,7 @@ from typing import Any, Final
 from classifier.labels import CATEGORY_LABELS
 from classifier.text import mask_pii
 from hotline.kernel.records import Change, with_change
+from intake.commands import CallStarted, RecordingCompleted
 from intake.errors import InvalidTicket, InvalidWebhook
 
 
@@ -271,18 +272,9 @@ def _no_surrogates(value: str, name: str) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingCall:
-    """POST /twilio/voice: a call has reached the hotline."""
-
-    call_sid: str
-    caller: str | None
-    received_at: datetime
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> IncomingCall:
-        """Validate Twilio's form fields."""
-        return cls(_sid(form, "CallSid"), form.get("From") or None, received_at)
+def call_from_form(form: Mapping[str, str], received_at: datetime) -> CallStarted:
+    """POST /twilio/voice: a call has reached the hotline; its journal command, from Twilio's form fields."""
+    return CallStarted(_sid(form, "CallSid"), form.get("From") or None, received_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,23 +307,11 @@ class TranscriptEvent:
                    form.get("TranscriptionEvent") or "", received_at)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordingStatus:
-    """POST /twilio/recording: a recording's status changed."""
-
-    call_sid: str
-    recording_sid: str
-    recording_url: str
-    status: str
-    duration_s: int | None
-    received_at: datetime
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> RecordingStatus:
-        """Validate the callback."""
-        duration = ascii_int(form.get("RecordingDuration") or "")
-        return cls(_sid(form, "CallSid"), _sid(form, "RecordingSid"), _required(form, "RecordingUrl"),
-                   _required(form, "RecordingStatus"), duration, received_at)
+def recording_from_form(form: Mapping[str, str], received_at: datetime) -> RecordingCompleted:
+    """POST /twilio/recording: a recording's status changed; its journal command, from the callback's fields."""
+    duration = ascii_int(form.get("RecordingDuration") or "")
+    return RecordingCompleted(_sid(form, "CallSid"), _sid(form, "RecordingSid"), _required(form, "RecordingUrl"),
+                              _required(form, "RecordingStatus"), duration, received_at)
 
 
 @dataclass(frozen=True, slots=True)

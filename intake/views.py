@@ -19,11 +19,11 @@ from classifier.labels import CATEGORY_LABELS, URGENCY_LABELS
 from hotline.kernel.records import utcnow
 from hotline.kernel.request import ACTOR, ROLE, date_param, int_param, json_body, list_param
 from intake import keys
-from intake.commands import CallStarted, Command, RecordingCompleted, ReplyRequested, TranscriptSegment
+from intake.commands import Command, ReplyRequested, TranscriptSegment
 from intake.errors import InvalidTicket, TicketNotFound
 from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
-from intake.records import (Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
+from intake.records import (Channel, InboundMessage, ManualReport, call_from_form, recording_from_form,
                             SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
                             is_ticket_id, ticket_number)
 from intake.service import call_ticket_id
@@ -62,10 +62,9 @@ def _twiml(body: str) -> web.Response:
 @routes.post("/twilio/voice")
 async def post_voice(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A call arrives: journal it, greet, transcribe live and record."""
-    call = IncomingCall.from_form(await _form(request), utcnow())
+    call = call_from_form(await _form(request), utcnow())
     ticket_id = call_ticket_id(call.call_sid)
-    command = CallStarted(call.call_sid, call.caller, call.received_at)
-    await _journal(request, command, command.key,
+    await _journal(request, call, call.key,
                    ticket=TicketRef(call.caller, ticket_id, ticket_number(ticket_id, call.received_at))
                    if call.caller else None)
     return _twiml(_voice_twiml(request.app[keys.INTAKE_SETTINGS]))
@@ -112,10 +111,8 @@ async def post_transcription(request: web.Request) -> web.Response:
 @routes.post("/twilio/recording")
 async def post_recording(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A recording's status; a completed one is fetched and transcribed later."""
-    status = RecordingStatus.from_form(await _form(request), utcnow())
-    command = RecordingCompleted(status.call_sid, status.recording_sid, status.recording_url, status.status,
-                                 status.duration_s, status.received_at)
-    await _journal(request, command, command.key)
+    recording = recording_from_form(await _form(request), utcnow())
+    await _journal(request, recording, recording.key)
     return web.Response(status=HTTPStatus.NO_CONTENT)
 
 
