@@ -61,7 +61,8 @@ def make_pool(size: int, seed: int) -> list[PoolText]:
 def make_doc(i: int, rng: random.Random, pool: Sequence[PoolText], by_category: dict[str, list[PoolText]],
              now: datetime) -> dict[str, Any]:
     """Ticket i as TicketStore would index it."""
-    from intake.records import Change, Channel, Status, Ticket, ticket_number
+    from hotline.kernel.records import Change
+    from intake.records import Channel, Status, Ticket, ticket_number
 
     if rng.random() < 0.03:  # the surge: one category in one district, in the last 3 days
         category, district = SPIKE

@@ -12,13 +12,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.features import Normaliser, make_text_features
+from classifier.labels import CATEGORY_LABELS, URGENCY_LABELS
 from classifier.red_flags import EMERGENCY, match_red_flags
 from classifier.spans import as_written
 from classifier.text import NormalisedText, fold
 
-CATEGORY_LABELS = ("medical", "testing", "vaccination", "quarantine", "food_supply", "social_support",
-                   "travel_permit", "public_order", "prices", "misinformation_report", "other")
-URGENCY_LABELS = ("emergency", "high", "normal")
 
 
 def _readable(feature: str) -> str:

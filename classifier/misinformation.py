@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from os import PathLike
 from typing import Any, Final, Self
@@ -32,13 +32,13 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from hotline.kernel.records import LOCAL_TZ
 from classifier.spans import as_written
 from classifier.text import clean, fold_chars
 
 __all__ = ["MisinformationClassifier", "PostFeatures", "load_reintel", "metadata_names", "signal_text"]
 
 # Vietnam has a single time zone and no daylight saving time.
-VIETNAM_TZ: Final = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 # ReINTEL replaced links, phone numbers and e-mail addresses by placeholders; live posts contain the real
 # thing. Both forms map to one token so that training and production text look alike.
@@ -216,7 +216,7 @@ def _metadata_row(post: PostFeatures) -> list[float]:
         hour, weekday = math.nan, math.nan
     else:
         # Naive datetimes are taken as Vietnam local time, the hotline's own clock.
-        local = post.posted_at.astimezone(VIETNAM_TZ) if post.posted_at.tzinfo else post.posted_at
+        local = post.posted_at.astimezone(LOCAL_TZ) if post.posted_at.tzinfo else post.posted_at
         hour, weekday = float(local.hour), float(local.weekday())
     return [
         *counts,

@@ -11,7 +11,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from classifier.estimators import CATEGORY_LABELS, URGENCY_LABELS, LinearTextClassifier, UrgencyClassifier
+from classifier.estimators import LinearTextClassifier, UrgencyClassifier
+from classifier.labels import CATEGORY_LABELS, URGENCY_LABELS
 from classifier.evaluate import EvaluationReport, evaluate_predictions
 from classifier.text import fold
 

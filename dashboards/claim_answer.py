@@ -13,6 +13,7 @@ from typing import Final
 
 from aiohttp import web
 
+from hotline.kernel.errors import SearchUnavailable
 from intake.records import Ticket
 from social_monitor import keys as social_keys
 from social_monitor.claims import FLAGGING_VERDICTS, VERDICT_LABELS, Claim
@@ -64,7 +65,7 @@ async def find_claim_answer(request: web.Request, ticket: Ticket) -> ClaimAnswer
         return None
     try:
         return await _lookup(request, ticket, text)
-    except SocialError as err:
+    except (SocialError, SearchUnavailable) as err:
         log.warning("ticket %s: claims not looked up: %s", ticket.id, err.code)
         return None
 

@@ -8,8 +8,8 @@ from typing import Any, Final
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.request import ROLE
 from classifier.text import redact
-from dashboards import keys as dashboard_keys
 from dashboards import history, labels
 from dashboards.views import page_context, people_names
 from intake import keys as intake_keys
@@ -78,7 +78,7 @@ async def get_claim_page(request: web.Request) -> dict[str, Any]:
                **{s: STATE_LABELS[s] for s in STATE_LABELS if s in TRANSITIONS[claim.state]}}
     return page_context(request, claim=claim, version=str(version), posts=posts, post_total=post_total,
                         calls=await _ticket_mentions(request, [p for p in timeline if p.source == TICKET_SOURCE]),
-                        ticket_links=request.get(dashboard_keys.ROLE) in TICKET_LINK_ROLES, similar=similar,
+                        ticket_links=request.get(ROLE) in TICKET_LINK_ROLES, similar=similar,
                         spark=sparkline(claim, datetime.now(timezone.utc)), states=STATE_LABELS,
                         next_states=allowed, verdicts=VERDICT_LABELS, actions=ACTION_LABELS, events=events,
                         media_labels=MEDIA_LABELS)
@@ -94,7 +94,7 @@ async def _ticket_mentions(request: web.Request, mentions: list[Post]) -> list[d
     ids = [p.source_id for p in mentions]
     page = await request.app[intake_keys.STORE].search({"query": {"ids": {"values": ids}}, "size": len(ids)})
     tickets = {t.id: t for t in page.tickets}
-    unmasked = request.get(dashboard_keys.ROLE) in TICKET_LINK_ROLES
+    unmasked = request.get(ROLE) in TICKET_LINK_ROLES
     out = []
     for post in mentions:
         ticket = tickets.get(post.source_id)

@@ -1,26 +1,20 @@
-"""Errors of the dashboards domain; hotline/web.py maps them to HTTP."""
+"""Errors of the dashboards domain; each derives from a kernel base, by which hotline/web.py maps it to HTTP."""
 from __future__ import annotations
 
+from hotline.kernel.errors import Conflict, HotlineError, Invalid, NotFound
 
-class DashboardError(Exception):
+
+class DashboardError(HotlineError):
     """Base of every dashboards error."""
 
-    code = "dashboard_error"
 
-
-class InvalidUser(DashboardError):
+class InvalidUser(DashboardError, Invalid):
     """A user record or form is malformed (400)."""
 
-    code = "invalid_user"
 
-
-class UserNotFound(DashboardError):
+class UserNotFound(DashboardError, NotFound):
     """No such user (404)."""
 
-    code = "user_not_found"
 
-
-class UserExists(DashboardError):
+class UserExists(DashboardError, Conflict):
     """A user with that name exists already (409)."""
-
-    code = "user_exists"

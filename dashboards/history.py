@@ -9,11 +9,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
+from hotline.kernel.records import LOCAL_TZ
 from dashboards import labels
 
-LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 ACTORS: Final = {"system": "Hệ thống", "twilio": "Tổng đài"}
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo", "admin": "Quản trị",
                      "medical": "Y tế phường"}

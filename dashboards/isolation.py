@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.request import ACTOR, ROLE
 from dashboards import keys
 from dashboards.errors import UserNotFound
 from dashboards.store import AuditEntry
@@ -63,16 +64,16 @@ def spo2_sparkline(series: list[tuple[datetime, int]], *, width: int = 120, heig
 
 async def _wards_of(request: web.Request) -> tuple[str, ...] | None:
     """The wards the signed-in user may see; None means every ward."""
-    if request[keys.ROLE] in ALL_WARDS_ROLES:
+    if request[ROLE] in ALL_WARDS_ROLES:
         return None
     try:
-        return (await request.app[keys.USERS].get(request[keys.ACTOR])).wards
+        return (await request.app[keys.USERS].get(request[ACTOR])).wards
     except UserNotFound:  # an API key has no account, hence no wards
         return ()
 
 
 async def _audit(request: web.Request, action: str, target: str, after: dict[str, Any]) -> None:
-    await request.app[keys.AUDIT].record(AuditEntry(datetime.now(timezone.utc), request[keys.ACTOR], action,
+    await request.app[keys.AUDIT].record(AuditEntry(datetime.now(timezone.utc), request[ACTOR], action,
                                                     "isolation_case", target, {}, after))
 
 
@@ -104,10 +105,10 @@ async def _act(request: web.Request, action: str) -> web.StreamResponse:
     if wards is not None and case.place not in wards:
         raise web.HTTPForbidden(text="ca này không thuộc phường của bạn")
     if action == "contacted":
-        await service.mark_contacted(case_id, actor=request[keys.ACTOR])
+        await service.mark_contacted(case_id, actor=request[ACTOR])
         message = "Đã ghi nhận: đã liên hệ người bệnh."
     else:
-        await service.mark_hospital(case_id, actor=request[keys.ACTOR])
+        await service.mark_hospital(case_id, actor=request[ACTOR])
         message = "Đã ghi nhận: người bệnh đã chuyển viện."
     raise web.HTTPSeeOther("/medical?" + urlencode({"message": message}))
 

@@ -26,9 +26,7 @@ AUDIT: Final = web.AppKey("audit", AuditStore)
 SESSION_CONFIG: Final = web.AppKey("session_config", SessionConfig)
 SIGN_IN_THROTTLE: Final = web.AppKey("sign_in_throttle", SignInThrottle)
 PASSWORD_CHECKER: Final = web.AppKey("password_checker", PasswordChecker)
-ACTOR: Final = web.RequestKey("dashboards_actor", str)
-"""Who is signed in; ACTOR, ROLE and CSRF are set by the access middleware (hotline/access.py)."""
-ROLE: Final = web.RequestKey("dashboards_role", str)
 CSRF: Final = web.RequestKey("dashboards_csrf", str)
+"""The signed-in session's CSRF token; set by the access middleware (hotline/access.py)."""
 SESSION_COOKIE: Final = "hotline_session"
 LOGIN_CSRF_COOKIE: Final = "hotline_login_csrf"

@@ -13,4 +13,3 @@ STATUS: Final = {"new": "Mới", "assigned": "Đã nhận", "in_progress": "Đan
                  "closed": "Đã đóng", "reopened": "Mở lại"}
 CHANNEL: Final = {"call": "Cuộc gọi", "sms": "Tin nhắn", "manual": "Nhập tay", "zalo": "Zalo",
            "isolation": "Theo dõi F0"}
-ALL: Final = {"category": CATEGORY, "urgency": URGENCY, "status": STATUS, "channel": CHANNEL}

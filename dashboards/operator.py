@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.request import ACTOR
 from dashboards import history, keys, labels
 from dashboards.claim_answer import find_claim_answer
 from dashboards.views import page_context, people_names, ticket_numbers
@@ -43,7 +44,7 @@ async def get_operator(request: web.Request) -> dict[str, Any]:
     district = places.district(district_typed) if district_typed else None
     ward_typed = request.query.get("ward", "").strip()
     ward = places.ward(ward_typed, district) if ward_typed else None
-    actor = request[keys.ACTOR]
+    actor = request[ACTOR]
     try:
         page_no = max(1, min(int(request.query.get("page", "1")), 200))
     except ValueError:

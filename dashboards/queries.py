@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from hotline.kernel.records import LOCAL_TZ_NAME
 from intake.queries import TicketSearch, build_ticket_search
 
 SPIKE_RECENT: Final = timedelta(days=3)
@@ -13,7 +14,7 @@ MIN_EXPECTED: Final = 2.0
 """The least number of reports the baseline is taken to predict for a window (the floor on the baseline)."""
 
 
-def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = "Asia/Ho_Chi_Minh",
+def build_trends(search: TicketSearch, *, interval: str = "day", tz: str = LOCAL_TZ_NAME,
                  until: datetime | None = None) -> dict[str, Any]:
     """Hits of the search plus facets, volume by day × category, and district × category counts.
 

@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.records import LOCAL_TZ
+from hotline.kernel.request import ROLE
 from classifier.text import mask_pii, normalise
 from dashboards import charts, labels
-from dashboards import keys as dashboard_keys
 from dashboards.isolation import ward_counts
 from dashboards.queries import build_spikes, build_trends, read_spikes, spike_windows
 from dashboards.views import page_context
@@ -24,7 +25,6 @@ from social_monitor import keys as social_keys
 from social_monitor.queries import PostSearch, build_post_search
 
 routes = web.RouteTableDef()
-LOCAL: Final = timezone(timedelta(hours=7))
 EXPORT_LIMIT: Final = 10_000
 NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 WEEKLY_AFTER: Final = timedelta(days=62)
@@ -33,21 +33,21 @@ MONTHLY_AFTER: Final = timedelta(days=731)
 DRILL_KEYS: Final = ("q", "match", "category", "urgency", "channel", "district", "from", "to")
 
 
-EARLIEST: Final = datetime(2019, 1, 1, tzinfo=LOCAL)
+EARLIEST: Final = datetime(2019, 1, 1, tzinfo=LOCAL_TZ)
 """Dates before the hotline existed are read as this: a year-1 window would be millions of empty buckets."""
 
 
 def _day(request: web.Request, name: str) -> datetime | None:
     raw = request.query.get(name, "")
     try:
-        value = datetime.fromisoformat(raw).replace(tzinfo=LOCAL) if raw.isascii() else None
+        value = datetime.fromisoformat(raw).replace(tzinfo=LOCAL_TZ) if raw.isascii() else None
     except ValueError:
         return None
     if value is None:
         return None
     if not MIN_YEAR <= value.year <= MAX_YEAR:  # a typing error or a probe: refused, as the ticket API does
         raise web.HTTPBadRequest(text=f"Ngày ({name}) phải nằm trong các năm {MIN_YEAR}–{MAX_YEAR}.")
-    latest = datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    latest = datetime.now(LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     return min(max(value, EARLIEST), latest)  # a plausible date outside the data: the nearest day with data
 
 
@@ -67,7 +67,7 @@ def _search(request: web.Request, *, size: int) -> TicketSearch:
     typed = request.query.get("district", "").strip()
     district = (places.district(typed) or typed) if typed else None
     end = _day(request, "to")
-    created_from = _day(request, "from") or (datetime.now(LOCAL) - timedelta(days=30)).replace(
+    created_from = _day(request, "from") or (datetime.now(LOCAL_TZ) - timedelta(days=30)).replace(
         hour=0, minute=0, second=0, microsecond=0)
     return TicketSearch(**query_fields(request.query.get("q"), places=places, allow_phone=False,
                                        any_word=request.query.get("match") == "any"),
@@ -90,7 +90,7 @@ def drill_link(request: web.Request, **changes: str | None) -> str:
 
 def _may_see_numbers(request: web.Request) -> bool:
     """Phone and ID numbers inside texts are shown to operators and admins only (issue 14, #7)."""
-    return request.get(dashboard_keys.ROLE) in NUMBER_ROLES
+    return request.get(ROLE) in NUMBER_ROLES
 
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -108,8 +108,8 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     """Roles: leader, admin. Search and aggregate complaints; every bar, cell and spike leads to its tickets."""
     store = request.app[intake_keys.STORE]
     search = _search(request, size=50)
-    start = search.created_from or datetime.now(LOCAL)
-    end = search.created_to or datetime.now(LOCAL)
+    start = search.created_from or datetime.now(LOCAL_TZ)
+    end = search.created_to or datetime.now(LOCAL_TZ)
     interval = _interval(end - start)
     page, aggs = await store.search_with_aggs(build_trends(search, interval=interval,
                                                              until=datetime.now(timezone.utc)))
@@ -120,10 +120,10 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
     _, spike_aggs = await store.search_with_aggs(build_spikes(replace(search, created_from=None, created_to=None),
                                                               recent_start, split, recent_end))
     spikes = read_spikes(spike_aggs, recent=recent_end - split, baseline=split - recent_start)
-    last_day = (recent_end.astimezone(LOCAL) - timedelta(seconds=1)).date().isoformat()
+    last_day = (recent_end.astimezone(LOCAL_TZ) - timedelta(seconds=1)).date().isoformat()
     for s in spikes:
         s["href"] = drill_link(request, category=s["category"], district=s["district"],
-                               **{"from": split.astimezone(LOCAL).date().isoformat(), "to": last_day})
+                               **{"from": split.astimezone(LOCAL_TZ).date().isoformat(), "to": last_day})
     posts: list[Any] = []
     post_total = 0
     if search.q:  # the same words over monitored posts, so a leader sees both sides of a topic
@@ -161,7 +161,7 @@ async def get_trends(request: web.Request) -> dict[str, Any]:
         chart=charts.stacked_bars(aggs["per_day"]["buckets"], labels.CATEGORY, link=bar_link,
                                   date_label=date_label, title_label=title_label, width=600, height=260),
         heat_rows=heat_rows, heat=lambda v: charts.heat_level(v, cell_max), spikes=spikes,
-        spike_from=f"{split.astimezone(LOCAL):%d/%m}", spike_to=f"{(recent_end - timedelta(seconds=1)).astimezone(LOCAL):%d/%m/%Y}",
+        spike_from=f"{split.astimezone(LOCAL_TZ):%d/%m}", spike_to=f"{(recent_end - timedelta(seconds=1)).astimezone(LOCAL_TZ):%d/%m/%Y}",
         posts=posts, post_total=post_total, districts=places.districts,
         district_shown=search.district[0] if search.district else "",
         drill=lambda **changes: drill_link(request, **changes), isolation_counts=await ward_counts(request),
@@ -181,11 +181,11 @@ async def get_trends_export(request: web.Request) -> web.StreamResponse:
     show_numbers = _may_see_numbers(request)
     for t in page.tickets:
         body = t.as_json(show_caller=False)  # the caller's number is masked for every role here, as before
-        row = [t.number, t.created_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M"),
+        row = [t.number, t.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
                labels.CHANNEL.get(t.channel, t.channel), labels.CATEGORY.get(t.category or "", ""),
                labels.URGENCY.get(t.urgency or "", ""), labels.STATUS.get(t.status, t.status),
                t.district or "", t.ward or "", body["caller"] or "", t.text if show_numbers else body["text"]]
         writer.writerow([csv_cell(str(cell)) for cell in row])
-    stamp = datetime.now(LOCAL).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%d-%H%M")
     return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="phan-anh-{stamp}.csv"'})

@@ -14,11 +14,13 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp_jinja2
 from aiohttp import web
 
+from hotline.kernel.errors import http_status
+from hotline.kernel.request import ACTOR, ROLE
 from dashboards import history, keys, service
 from intake import keys as intake_keys
 from intake.store import TicketStore
 from dashboards.accounts import ROLES
-from dashboards.errors import DashboardError, UserExists, UserNotFound
+from dashboards.errors import DashboardError
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -28,7 +30,6 @@ HOME_OF_ROLE: Final = {"operator": "/operator", "comms": "/comms", "leader": "/t
 AUDIT_TARGETS: Final = {"user": "Người dùng", "ticket": "Phiếu phản ánh", "claim": "Tin đồn",
                         "known_claim": "Tin đã kiểm chứng", "isolation_case": "Ca F0 tại nhà"}
 AUDIT_PAGE: Final = 200
-ERROR_STATUS: Final = {UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT}
 BUSY_RETRY: Final = timedelta(seconds=5)
 ROLE_NAMES: Final = {"operator": "Điện thoại viên", "comms": "Truyền thông", "leader": "Lãnh đạo",
                      "admin": "Quản trị", "medical": "Y tế phường"}
@@ -43,7 +44,7 @@ def _now() -> datetime:
 
 def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
     """What every template needs: who is signed in and the CSRF token for its forms."""
-    return {"actor": request.get(keys.ACTOR), "role": request.get(keys.ROLE), "csrf": request.get(keys.CSRF, ""),
+    return {"actor": request.get(ACTOR), "role": request.get(ROLE), "csrf": request.get(keys.CSRF, ""),
             "role_names": ROLE_NAMES, **extra}
 
 
@@ -155,7 +156,7 @@ async def post_logout(request: web.Request) -> web.StreamResponse:
 @routes.get("/")
 async def get_home(request: web.Request) -> web.StreamResponse:
     """Roles: operator, comms, leader, admin. Send each role to its own page."""
-    raise web.HTTPSeeOther(HOME_OF_ROLE[request[keys.ROLE]])
+    raise web.HTTPSeeOther(HOME_OF_ROLE[request[ROLE]])
 
 
 @routes.get("/admin/users")
@@ -194,10 +195,10 @@ async def post_admin_users(request: web.Request) -> web.StreamResponse:
     try:
         user = await service.add_user(str(form.get("username", "")), str(form.get("role", "")),
                                       str(form.get("password", "")), str(form.get("display_name", "")),
-                                      actor=request[keys.ACTOR], now=_now(), users=request.app[keys.USERS],
+                                      actor=request[ACTOR], now=_now(), users=request.app[keys.USERS],
                                       audit=request.app[keys.AUDIT], wards=str(form.get("wards", "")))
     except DashboardError as err:  # shown on the page it answers, not carried in a URL
-        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+        return await _users_page(request, error=str(err), status=http_status(err))
     raise _back("added", user.username)
 
 
@@ -209,16 +210,16 @@ async def post_admin_user(request: web.Request) -> web.StreamResponse:
     app = request.app
     try:
         if form.get("password"):
-            await service.reset_password(username, str(form["password"]), actor=request[keys.ACTOR], now=_now(),
+            await service.reset_password(username, str(form["password"]), actor=request[ACTOR], now=_now(),
                                          users=app[keys.USERS], sessions=app[keys.SESSIONS], audit=app[keys.AUDIT])
         active = {"yes": True, "no": False}.get(str(form.get("active", "")))
         await service.update_user(username, role=str(form.get("role") or "") or None, active=active,
-                                  display_name=str(form.get("display_name") or "") or None, actor=request[keys.ACTOR],
+                                  display_name=str(form.get("display_name") or "") or None, actor=request[ACTOR],
                                   now=_now(), users=app[keys.USERS], sessions=app[keys.SESSIONS],
                                   audit=app[keys.AUDIT],
                                   wards=str(form["wards"]) if "wards" in form else None)
     except DashboardError as err:
-        return await _users_page(request, error=str(err), status=ERROR_STATUS.get(type(err), HTTPStatus.BAD_REQUEST))
+        return await _users_page(request, error=str(err), status=http_status(err))
     raise _back("updated", username)
 
 

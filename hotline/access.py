@@ -21,11 +21,10 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from dashboards import keys as dashboard_keys
-from intake import keys as intake_keys
 from intake.errors import InvalidSignature
 from intake.zalo import verify_webhook
-from social_monitor import keys as social_keys
 from hotline import keys
+from hotline.kernel.request import ACTOR, ROLE
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -209,8 +208,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     if via_cookie and request.method not in SAFE_METHODS and not await _csrf_ok(request):
         log.warning("refused %s %s by %s: missing or wrong CSRF token", request.method, request.path, principal.name)
         raise web.HTTPForbidden(text="invalid CSRF token")
-    # Each domain declares the request keys its views read; the composition root fills them all.
-    request[intake_keys.ACTOR] = request[social_keys.ACTOR] = request[dashboard_keys.ACTOR] = principal.name
-    request[intake_keys.ROLE] = request[dashboard_keys.ROLE] = principal.role
+    # The kernel's request keys: every domain's views read who is asking from the same two.
+    request[ACTOR], request[ROLE] = principal.name, principal.role
     return await handler(request)
 

@@ -25,7 +25,8 @@ from hotline.claims_rebuild import rebuild_claims
 from hotline.demo import DEMO_USERS, load_demo
 from hotline.intake_ctx import run_worker
 from hotline.social_ctx import open_scratch_service, open_service
-from hotline.es import SearchUnavailable, check_reachable, make_es
+from hotline.es import open_es
+from hotline.kernel.errors import SearchUnavailable
 from hotline.logs import configure_logging
 from hotline.settings import Settings, SettingsError
 from hotline.web import create_app
@@ -67,12 +68,8 @@ def _settings(ctx: click.Context) -> Settings:
 def _with_es(settings: Settings, work: Callable[[AsyncElasticsearch], Awaitable[T]]) -> T:
     """Run one async job with a checked client; turn an unreachable cluster into a one-line error."""
     async def main() -> T:
-        es = make_es(settings)
-        try:
-            await check_reachable(es, settings.es_url or "")
+        async with open_es(settings, ensure_indices=False) as es:
             return await work(es)
-        finally:
-            await es.close()
     try:
         return asyncio.run(main())
     except SearchUnavailable as err:

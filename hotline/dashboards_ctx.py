@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
 import dashboards
+from hotline.kernel.records import LOCAL_TZ
 from dashboards import keys as dashboard_keys
 from dashboards.accounts import PasswordChecker
 from dashboards.store import AuditStore, SessionStore, UserStore
@@ -21,7 +21,6 @@ from hotline import keys
 
 TEMPLATES_DIR: Final = Path(dashboards.__file__).resolve().parent / "templates"
 STATIC_DIR: Final = Path(dashboards.__file__).resolve().parent / "static"
-LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def local_time(value: datetime | str | None) -> str:

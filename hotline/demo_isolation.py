@@ -9,10 +9,10 @@ import random
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from elasticsearch import AsyncElasticsearch
 
+from hotline.kernel.records import LOCAL_TZ
 from dashboards import service as accounts
 from dashboards.errors import UserExists
 from dashboards.store import AuditStore, UserStore
@@ -25,7 +25,6 @@ from intake.service import SlaPolicy
 from intake.store import TicketStore
 from intake.zalo import party_of
 
-LOCAL: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 MEDICAL_USER: Final = ("yt.donghoa", "medical", "Trạm y tế phường Đông Hòa", ("Dĩ An/Đông Hòa",))
 CONVERSATION: Final = (
     ("user", "Chào 1022, nhà em ở khu phố Tân Hòa phường Đông Hòa có 3 người F0, đang cách ly tại nhà"),
@@ -86,7 +85,7 @@ async def load_isolation_demo(es: AsyncElasticsearch, *, alias: Any, password: s
 
 def _case(i: int, name: str, age: int, factors: tuple[str, ...], days: int, answers: tuple[str, ...],
           now: datetime, rng: random.Random) -> Case:
-    today = now.astimezone(LOCAL).date()
+    today = now.astimezone(LOCAL_TZ).date()
     created = now - timedelta(days=days, hours=2)
     case = Case(id=f"f0-demo{i:05d}", name=name, district="Dĩ An", ward="Đông Hòa",
                 address=f"{rng.randrange(2, 180)} đường số {rng.randrange(1, 20)}, khu phố Tân Hòa",
@@ -110,12 +109,12 @@ def _case(i: int, name: str, age: int, factors: tuple[str, ...], days: int, answ
 
 def _slots(now: datetime, count: int) -> list[datetime]:
     """The last `count` 08:00/17:00 check-in times before now, oldest first."""
-    local = now.astimezone(LOCAL)
+    local = now.astimezone(LOCAL_TZ)
     found: list[datetime] = []
     day: date = local.date()
     while len(found) < count:
         for hour in (17, 8):
-            moment = datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL)
+            moment = datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_TZ)
             if moment <= local and len(found) < count:
                 found.append(moment)
         day -= timedelta(days=1)

@@ -1,6 +1,7 @@
 """The Elasticsearch client: one factory, one reachability check, one cleanup context."""
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -9,13 +10,10 @@ from elastic_transport import ApiError, TransportError
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices, keys
+from hotline.kernel.errors import SearchUnavailable
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class SearchUnavailable(RuntimeError):
-    """Elasticsearch cannot be reached or refuses to serve; the message is one line for operators."""
 
 
 def make_es(settings: Settings) -> AsyncElasticsearch:
@@ -52,17 +50,24 @@ async def check_reachable(es: AsyncElasticsearch, url: str) -> dict[str, object]
     return dict(health.body)
 
 
-async def es_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the client, check the cluster and the indices at start-up; close it at shutdown."""
-    settings = app[keys.SETTINGS]
+@contextlib.asynccontextmanager
+async def open_es(settings: Settings, *, ensure_indices: bool = True) -> AsyncIterator[AsyncElasticsearch]:
+    """The one way to get a checked client: reachable, cluster not red, and (unless told otherwise) every index
+    alias in place; closed on exit. The app, the CLI and the external worker all open it here (issue 15)."""
     es = make_es(settings)
     try:
         await check_reachable(es, settings.es_url or "")
-        await indices.ensure_all(es, settings.index_prefix)
-    except BaseException:
+        if ensure_indices:
+            await indices.ensure_all(es, settings.index_prefix)
+        yield es
+    finally:
         await es.close()
-        raise
-    app[keys.ES] = es
-    log.info("connected to Elasticsearch at %s (prefix %s)", settings.es_url, settings.index_prefix)
-    yield
-    await es.close()
+
+
+async def es_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the checked client at start-up; close it at shutdown."""
+    settings = app[keys.SETTINGS]
+    async with open_es(settings) as es:
+        app[keys.ES] = es
+        log.info("connected to Elasticsearch at %s (prefix %s)", settings.es_url, settings.index_prefix)
+        yield

@@ -12,9 +12,9 @@ import aiohttp
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
-from hotline import indices, keys
+from hotline import keys
 from hotline.audit import AuditLog
-from hotline.es import check_reachable, make_es
+from hotline.es import open_es
 from hotline.fetch import GuardedFetcher, policy_from
 from hotline.settings import Settings
 from intake import keys as intake_keys
@@ -27,7 +27,8 @@ from dashboards.store import UserStore
 from intake.journal import Journal, JournalWriter
 from intake.places import PlaceIndex
 from intake.service import IntakeService, SlaPolicy
-from intake.store import StoreUnavailable, TicketStore
+from intake.errors import StoreUnavailable
+from intake.store import TicketStore
 from intake.twilio_api import TwilioApi
 from intake.worker import JournalWorker
 from intake.zalo_api import TokenFile, TokenPair, ZaloApi
@@ -143,7 +144,8 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         raise
     journal = Journal(settings.journal_path)
     worker = JournalWorker(journal, service.apply, max_backoff_s=settings.journal_max_backoff_s,
-                           apply_sms_batch=service.apply_sms_batch, batch_size=WORKER_BATCH)
+                           apply_sms_batch=service.apply_sms_batch, batch_size=WORKER_BATCH,
+                           retention=timedelta(days=settings.journal_retention_days))
     writer = JournalWriter(journal)
     app[intake_keys.INTAKE_SETTINGS] = intake_keys.IntakeConfig(
         settings.public_base_url, settings.greeting_text, settings.greeting_audio_url, settings.record_max_length_s)
@@ -183,26 +185,26 @@ async def run_worker(settings: Settings, *, once: bool = False, poll_s: float = 
     Returns how many entries it stored when `once`. Raises SearchUnavailable if Elasticsearch is not there.
     Safe beside another worker on the same journal (every entry's effect is idempotent), but wasteful.
     """
-    es = make_es(settings)
     session = aiohttp.ClientSession()
     fetcher = GuardedFetcher(policy_from(settings))
     journal: Journal | None = None
     try:
-        await check_reachable(es, settings.es_url or "")
-        await indices.ensure_all(es, settings.index_prefix)
-        service = await make_service(settings, es, session, fetcher)
-        make_isolation(settings, es, service)  # replies to check-ins are recognised by this worker too
-        journal = Journal(settings.journal_path)
-        worker = JournalWorker(journal, service.apply, idle_s=poll_s, max_backoff_s=settings.journal_max_backoff_s,
-                               apply_sms_batch=service.apply_sms_batch, batch_size=WORKER_BATCH)
-        log.info("journal worker on %s: %d entries pending", settings.journal_path, journal.counts()["pending"])
-        if once:
-            return await worker.drain_once()
-        await worker.run()
-        return 0
+        async with open_es(settings) as es:
+            service = await make_service(settings, es, session, fetcher)
+            make_isolation(settings, es, service)  # replies to check-ins are recognised by this worker too
+            journal = Journal(settings.journal_path)
+            worker = JournalWorker(journal, service.apply, idle_s=poll_s,
+                                   max_backoff_s=settings.journal_max_backoff_s,
+                                   apply_sms_batch=service.apply_sms_batch, batch_size=WORKER_BATCH,
+                                   retention=timedelta(days=settings.journal_retention_days))
+            log.info("journal worker on %s: %d entries pending", settings.journal_path,
+                     journal.counts()["pending"])
+            if once:
+                return await worker.drain_once()
+            await worker.run()
+            return 0
     finally:
         if journal is not None:
             journal.close()
         await session.close()
         await fetcher.close()
-        await es.close()

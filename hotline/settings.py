@@ -148,6 +148,8 @@ class Settings:
     escalation_interval_s: int = 30
     asr_model_dir: str | None = None
     journal_max_backoff_s: float = 30.0
+    journal_retention_days: int = 7
+    """How long the journals keep a stored entry's key to recognise re-deliveries; the workers prune older ones."""
     intake_worker: str = "inline"
     """Where the intake journal is drained: "inline" (in the web process) or "external" (`hotline worker`)."""
     session_ttl_hours: int = 12
@@ -235,6 +237,7 @@ class Settings:
             sla_normal_min=_int(env, "SLA_NORMAL_MINUTES", d.sla_normal_min),
             escalation_interval_s=_int(env, "ESCALATION_INTERVAL", d.escalation_interval_s),
             asr_model_dir=env.get("ASR_MODEL_DIR") or None,
+            journal_retention_days=_int_in(env, "JOURNAL_RETENTION_DAYS", d.journal_retention_days, 1, 3650),
             intake_worker=_choice(env, "INTAKE_WORKER", d.intake_worker, INTAKE_WORKERS),
             session_ttl_hours=_int(env, "SESSION_TTL_HOURS", d.session_ttl_hours),
             social_feeds=_sources(env, "SOCIAL_FEEDS"), facebook_feeds=_sources(env, "FACEBOOK_FEEDS"),

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import uuid
 import logging
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
@@ -13,7 +14,7 @@ from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices, keys
-from hotline.es import check_reachable, make_es
+from hotline.es import make_es, open_es
 from hotline.fetch import FetchFailed, GuardedFetcher, policy_from, safe_url
 from hotline.audit import AuditLog
 from hotline.settings import Settings
@@ -132,7 +133,8 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser,
                            claim_matcher=claim_matcher)
     journal = PostJournal(settings.data_dir / "social.sqlite3")
-    worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s)
+    worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s,
+                          retention=timedelta(days=settings.journal_retention_days))
     scheduler = CollectorScheduler(journal, make_collectors(settings, fetcher, service.store), on_accept=worker.notify,
                                    max_backoff_s=float(settings.social_max_backoff_s))
     app[social_keys.CONFIG] = social_keys.SocialConfig(
@@ -155,18 +157,13 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[SocialService]:
     """The service for the CLI: a checked client, the indices, the model; closed on exit."""
-    es = make_es(settings)
-    try:
-        await check_reachable(es, settings.es_url or "")
-        await indices.ensure_all(es, settings.index_prefix)
+    async with open_es(settings) as es:
         scorer, claim_matcher = await asyncio.gather(load_scorer(settings), load_claim_matcher())
         analyser = make_analyser(settings, scorer)
         try:
             yield make_service(settings, es, scorer, analyser=analyser, claim_matcher=claim_matcher)
         finally:
             await asyncio.to_thread(analyser.close)
-    finally:
-        await es.close()
 
 
 @contextlib.asynccontextmanager

@@ -24,18 +24,11 @@ import intake.zalo_views
 import intake.isolation.views
 from hotline import indices, keys
 from hotline.access import access_middleware
-from hotline.es import SearchUnavailable, es_ctx
+from hotline.es import es_ctx
 from hotline.dashboards_ctx import STATIC_DIR, dashboards_ctx, setup_templates
 from hotline.intake_ctx import intake_ctx
+from hotline.kernel.errors import HotlineError, http_status
 from hotline.social_ctx import social_ctx
-from intake.errors import (IntakeError, InvalidSignature, InvalidTicket, InvalidWebhook, TicketConflict,
-                           TicketNotFound)
-from intake.store import StoreUnavailable
-from intake.zalo import StaleEvent
-from intake.zalo_api import ZaloApiError
-from dashboards.errors import DashboardError, InvalidUser, UserExists, UserNotFound
-from social_monitor.errors import ClaimConflict, ClaimNotFound, InvalidClaim, InvalidPost, SocialError
-from social_monitor.errors import StoreUnavailable as SocialStoreUnavailable
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -95,12 +88,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except UnicodeDecodeError:
         # A body that is not valid UTF-8 (forms and JSON are decoded lazily, wherever they are read).
         return _error(request, HTTPStatus.BAD_REQUEST, "bad_request", "the request body is not valid UTF-8")
-    except (IntakeError, DashboardError, SocialError) as exc:
-        status = ERROR_STATUS.get(type(exc), HTTPStatus.BAD_REQUEST)
+    except HotlineError as exc:
+        # Every domain error derives from a kernel base (Invalid, NotFound, Conflict, Unavailable...), which
+        # gives its status; its own `code` is what clients read.
+        status = http_status(exc)
         if status >= 500:
             log.warning("%s on %s %s: %s", exc.code, request.method, request.path, type(exc).__name__)
         return _error(request, status, exc.code, str(exc))
-    except (SearchUnavailable, TransportError) as exc:
+    except TransportError as exc:
         log.warning("search unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         return _error(request, HTTPStatus.SERVICE_UNAVAILABLE, "search_unavailable", "Elasticsearch is not reachable")
     except ApiError as exc:
@@ -112,17 +107,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error(request, HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "Internal error")
 
-
-ERROR_STATUS: dict[type[Exception], HTTPStatus] = {
-    InvalidPost: HTTPStatus.BAD_REQUEST, InvalidClaim: HTTPStatus.BAD_REQUEST,
-    ClaimNotFound: HTTPStatus.NOT_FOUND, ClaimConflict: HTTPStatus.CONFLICT,
-    SocialStoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
-    InvalidUser: HTTPStatus.BAD_REQUEST, UserNotFound: HTTPStatus.NOT_FOUND, UserExists: HTTPStatus.CONFLICT,
-    InvalidWebhook: HTTPStatus.BAD_REQUEST, InvalidTicket: HTTPStatus.BAD_REQUEST,
-    InvalidSignature: HTTPStatus.FORBIDDEN, TicketNotFound: HTTPStatus.NOT_FOUND,
-    TicketConflict: HTTPStatus.CONFLICT, StoreUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
-    StaleEvent: HTTPStatus.FORBIDDEN, ZaloApiError: HTTPStatus.BAD_GATEWAY,
-}
 
 MAX_TARGET_BYTES: Final = 8190
 """Longest request target (path and query) answered; aiohttp's own limit is raised above it (see create_app)

@@ -1,38 +1,32 @@
-"""Errors of the intake domain; hotline/web.py maps them to HTTP."""
+"""Errors of the intake domain; each derives from a kernel base, by which hotline/web.py maps it to HTTP."""
 from __future__ import annotations
 
+from hotline.kernel.errors import Conflict, Forbidden, HotlineError, Invalid, NotFound, SearchUnavailable
 
-class IntakeError(Exception):
+
+class IntakeError(HotlineError):
     """Base of every intake error."""
 
-    code = "intake_error"
 
-
-class InvalidWebhook(IntakeError):
+class InvalidWebhook(IntakeError, Invalid):
     """A Twilio webhook is missing fields or has malformed ones (400)."""
 
-    code = "invalid_webhook"
 
-
-class InvalidSignature(IntakeError):
+class InvalidSignature(IntakeError, Forbidden):
     """A webhook's X-Twilio-Signature is missing or wrong (403)."""
 
-    code = "invalid_signature"
 
-
-class InvalidTicket(IntakeError):
+class InvalidTicket(IntakeError, Invalid):
     """A ticket request or update is malformed (400)."""
 
-    code = "invalid_ticket"
 
-
-class TicketNotFound(IntakeError):
+class TicketNotFound(IntakeError, NotFound):
     """No ticket with that id (404)."""
 
-    code = "ticket_not_found"
+
+class TicketConflict(IntakeError, Conflict):
+    """The ticket changed since the client read it (409); the journal worker pauses and retries."""
 
 
-class TicketConflict(IntakeError):
-    """The ticket changed since the client read it (409)."""
-
-    code = "ticket_conflict"
+StoreUnavailable = SearchUnavailable
+"""Elasticsearch did not answer; the caller should retry later (the journal keeps the work): the kernel's error."""

@@ -31,6 +31,3 @@ STORE: Final = web.AppKey("ticket_store", TicketStore)
 SERVICE: Final = web.AppKey("intake_service", IntakeService)
 PLACES: Final = web.AppKey("places", PlaceIndex)
 """District and ward names for pickers and searches (from classifier.gazetteer)."""
-ACTOR: Final = web.RequestKey("intake_actor", str)
-"""Who is making the request (user name or API key name); set by the access middleware (hotline/access.py)."""
-ROLE: Final = web.RequestKey("intake_role", str)

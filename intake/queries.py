@@ -10,10 +10,6 @@ from classifier.text import normalise
 from intake.places import PlaceIndex
 from intake.records import OPEN_STATUSES, normalise_phone, parse_ticket_number, phone_forms
 
-# Folded text matches what people type without diacritics; the segmented form rewards exact words.
-TEXT_FIELDS: Final = ("text_folded", "text_segmented^2", "text^1.5")
-
-
 class Sort(StrEnum):
     """Orders the ticket list offers."""
 

@@ -5,12 +5,15 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from classifier.labels import CATEGORY_LABELS
 from classifier.text import mask_pii
+from hotline.kernel.records import Change, with_change
+from intake.commands import CallStarted, RecordingCompleted
 from intake.errors import InvalidTicket, InvalidWebhook
 
 
@@ -45,11 +48,6 @@ TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
     Status.REOPENED: frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
 }
 OPEN_STATUSES: Final = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED)
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every stored time is UTC."""
-    return datetime.now(timezone.utc)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -126,17 +124,6 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of a ticket's history: who changed what, from what, to what."""
-
-    at: datetime
-    actor: str
-    action: str
-    before: Mapping[str, Any] = field(default_factory=dict)
-    after: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class Ticket:
     """A hotline ticket as stored in the `tickets` index."""
 
@@ -179,10 +166,7 @@ class Ticket:
 
     def with_change(self, actor: str, action: str, at: datetime, **changes: Any) -> Ticket:
         """A copy with `changes` applied and recorded in the history."""
-        before = {k: _jsonable(getattr(self, k)) for k in changes}
-        after = {k: _jsonable(v) for k, v in changes.items()}
-        entry = Change(at, actor, action, before, after)
-        return replace(self, **changes, updated_at=at, history=(*self.history, entry))
+        return with_change(self, actor, action, at, **changes)
 
     def as_doc(self, *, segmented: str, folded: str) -> dict[str, Any]:
         """The Elasticsearch document; the analysed text forms come from classifier.text.normalise."""
@@ -207,8 +191,7 @@ class Ticket:
             call_sid=doc.get("call_sid"), message_sids=tuple(doc.get("message_sids") or ()),
             recording_sid=doc.get("recording_sid"), recording_url=doc.get("recording_url"),
             notes=tuple(Note(datetime.fromisoformat(n["at"]), n["author"], n["text"]) for n in doc.get("notes") or ()),
-            history=tuple(Change(datetime.fromisoformat(h["at"]), h["actor"], h["action"], h.get("before") or {},
-                                 h.get("after") or {}) for h in doc.get("history") or ()),
+            history=tuple(Change.from_json(h) for h in doc.get("history") or ()),
             related=tuple(doc.get("related") or ()), merged_into=doc.get("merged_into"),
         )
 
@@ -289,18 +272,9 @@ def _no_surrogates(value: str, name: str) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingCall:
-    """POST /twilio/voice: a call has reached the hotline."""
-
-    call_sid: str
-    caller: str | None
-    received_at: datetime
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> IncomingCall:
-        """Validate Twilio's form fields."""
-        return cls(_sid(form, "CallSid"), form.get("From") or None, received_at)
+def call_from_form(form: Mapping[str, str], received_at: datetime) -> CallStarted:
+    """POST /twilio/voice: a call has reached the hotline; its journal command, from Twilio's form fields."""
+    return CallStarted(_sid(form, "CallSid"), form.get("From") or None, received_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,23 +307,11 @@ class TranscriptEvent:
                    form.get("TranscriptionEvent") or "", received_at)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordingStatus:
-    """POST /twilio/recording: a recording's status changed."""
-
-    call_sid: str
-    recording_sid: str
-    recording_url: str
-    status: str
-    duration_s: int | None
-    received_at: datetime
-
-    @classmethod
-    def from_form(cls, form: Mapping[str, str], received_at: datetime) -> RecordingStatus:
-        """Validate the callback."""
-        duration = ascii_int(form.get("RecordingDuration") or "")
-        return cls(_sid(form, "CallSid"), _sid(form, "RecordingSid"), _required(form, "RecordingUrl"),
-                   _required(form, "RecordingStatus"), duration, received_at)
+def recording_from_form(form: Mapping[str, str], received_at: datetime) -> RecordingCompleted:
+    """POST /twilio/recording: a recording's status changed; its journal command, from the callback's fields."""
+    duration = ascii_int(form.get("RecordingDuration") or "")
+    return RecordingCompleted(_sid(form, "CallSid"), _sid(form, "RecordingSid"), _required(form, "RecordingUrl"),
+                              _required(form, "RecordingStatus"), duration, received_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,8 +330,6 @@ class InboundMessage:
                    _no_surrogates((form.get("Body") or "").strip(), "Body"), received_at)
 
 
-CATEGORIES: Final = ("medical", "testing", "vaccination", "quarantine", "food_supply", "social_support",
-                     "travel_permit", "public_order", "prices", "misinformation_report", "other")
 MAX_TEXT: Final = 10_000
 
 
@@ -406,7 +366,7 @@ class TicketPatch:
         if status is not None and status not in Status.__members__.values():
             raise InvalidTicket(f"unknown status {status!r}")
         category = _optional_str(data, "category")
-        if category is not None and category not in CATEGORIES:
+        if category is not None and category not in CATEGORY_LABELS:
             raise InvalidTicket(f"unknown category {category!r}")
         follow = _optional_str(data, "follow_up_at")
         try:

@@ -9,12 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from classifier.text import normalise, redact
+from hotline.kernel.records import Change, with_event
 from intake import queries
-from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotFound
+from intake.commands import (CallStarted, Command, ManualReported, RecordingCompleted, ReplyRequested, SmsReceived,
+                             TranscriptSegment, ZaloFollow, ZaloMessage, decode)
+from intake.errors import IntakeError, InvalidTicket, StoreUnavailable, TicketConflict, TicketNotFound
 from intake.journal import Journal, JournalEntry
-from intake.records import (OPEN_STATUSES, TRANSITIONS, Change, Channel, ManualReport, Note, Segment, Status, Ticket,
-                            TicketPatch, mask_phone, parse_ticket_number, ticket_number)
-from intake.store import StoreUnavailable, TicketStore, forms_of
+from intake.records import (OPEN_STATUSES, TRANSITIONS, Channel, InboundMessage, ManualReport, Note, Segment, Status,
+                            Ticket, TicketPatch, mask_phone, parse_ticket_number, ticket_number)
+from intake.store import TicketStore, forms_of
 from intake.zalo import party_of, zalo_user_of
 
 log = logging.getLogger(__name__)
@@ -156,74 +159,74 @@ class IntakeService:
     # --- journal entries -> tickets -------------------------------------------------------------
     async def apply(self, entry: JournalEntry) -> None:
         """Apply one journal entry; safe to repeat (every step checks whether it was already done)."""
-        handlers: Mapping[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
-            "call": self._apply_call, "transcription": self._apply_transcription,
-            "recording": self._apply_recording, "sms": self._apply_sms, "manual": self._apply_manual,
-            "zalo": self._apply_zalo, "zalo_follow": self._apply_zalo_follow,
-            "reply": self._apply_reply,
-        }
-        handler = handlers.get(entry.kind)
-        if handler is None:
-            raise ValueError(f"unknown journal entry kind {entry.kind!r}")
-        await handler(entry.payload)
+        await self.handle(decode(entry))
 
-    def _new_ticket(self, ticket_id: str, channel: Channel, received_at: str, caller: str | None,
+    async def handle(self, command: Command) -> None:
+        """Dispatch a command to its handler, by type (cosmicpython's handlers table)."""
+        handlers: Mapping[type[Command], Callable[[Any], Awaitable[None]]] = {
+            CallStarted: self._apply_call, TranscriptSegment: self._apply_transcription,
+            RecordingCompleted: self._apply_recording, SmsReceived: self._apply_sms,
+            ManualReported: self._apply_manual, ZaloMessage: self._apply_zalo, ZaloFollow: self._apply_zalo_follow,
+            ReplyRequested: self._apply_reply,
+        }
+        await handlers[type(command)](command)
+
+    def _new_ticket(self, ticket_id: str, channel: Channel, created: datetime, caller: str | None,
                     actor: str = "twilio") -> Ticket:
-        created = datetime.fromisoformat(received_at)
         ticket = Ticket(id=ticket_id, number=ticket_number(ticket_id, created), channel=channel,
                         created_at=created, updated_at=created, caller=caller)
         return ticket.with_change(actor, "created", created, status=Status.NEW)
 
-    async def _apply_call(self, p: dict[str, Any]) -> None:
-        await self._upsert(call_ticket_id(p["call_sid"]),
-                           lambda: replace(self._new_ticket(call_ticket_id(p["call_sid"]), Channel.CALL,
-                                                            p["received_at"], p.get("caller")), call_sid=p["call_sid"]),
+    def _call_ticket(self, call_sid: str, received_at: datetime, caller: str | None) -> Callable[[], Ticket]:
+        tid = call_ticket_id(call_sid)
+        return lambda: replace(self._new_ticket(tid, Channel.CALL, received_at, caller), call_sid=call_sid)
+
+    async def _apply_call(self, c: CallStarted) -> None:
+        await self._upsert(call_ticket_id(c.call_sid), self._call_ticket(c.call_sid, c.received_at, c.caller),
                            lambda t: None)
 
-    async def _apply_transcription(self, p: dict[str, Any]) -> None:
-        segment = Segment(int(p["sequence"]), p["text"], "twilio")
+    async def _apply_transcription(self, c: TranscriptSegment) -> None:
+        segment = Segment(c.sequence, c.text, "twilio")
 
         def add(t: Ticket) -> Ticket | None:
             if any(s.sequence == segment.sequence for s in t.segments):
                 return None
             return replace(t, segments=(*t.segments, segment))
-        await self._upsert(call_ticket_id(p["call_sid"]), lambda: replace(self._new_ticket(
-            call_ticket_id(p["call_sid"]), Channel.CALL, p["received_at"], None), call_sid=p["call_sid"]), add)
+        await self._upsert(call_ticket_id(c.call_sid), self._call_ticket(c.call_sid, c.received_at, None), add)
 
-    async def _apply_recording(self, p: dict[str, Any]) -> None:
-        if p["status"] != "completed":
+    async def _apply_recording(self, c: RecordingCompleted) -> None:
+        if c.status != "completed":
             return
         transcript = None
         if self.speech is not None and self.messaging is not None:
-            audio = await self.messaging.download_recording(p["recording_url"])
+            audio = await self.messaging.download_recording(c.recording_url)
             result = await asyncio.to_thread(self.speech.transcribe, audio, content_type="audio/wav")
             transcript = result.text.strip() or None
 
         def attach(t: Ticket) -> Ticket | None:
-            if t.recording_sid == p["recording_sid"] and (transcript is None or t.recording_transcript):
+            if t.recording_sid == c.recording_sid and (transcript is None or t.recording_transcript):
                 return None
-            return t.with_change(SYSTEM, "recording", self.clock(), recording_sid=p["recording_sid"],
-                                 recording_url=p["recording_url"],
+            return t.with_change(SYSTEM, "recording", self.clock(), recording_sid=c.recording_sid,
+                                 recording_url=c.recording_url,
                                  recording_transcript=transcript or t.recording_transcript)
-        await self._upsert(call_ticket_id(p["call_sid"]), lambda: replace(self._new_ticket(
-            call_ticket_id(p["call_sid"]), Channel.CALL, p["received_at"], None), call_sid=p["call_sid"]), attach)
+        await self._upsert(call_ticket_id(c.call_sid), self._call_ticket(c.call_sid, c.received_at, None), attach)
 
-    async def _apply_sms(self, p: dict[str, Any]) -> None:
-        if self.check_in_reply is not None and await self.check_in_reply(
-                p["sender"], p["body"], datetime.fromisoformat(p["received_at"])):
+    async def _apply_sms(self, c: SmsReceived) -> None:
+        if self.check_in_reply is not None and await self.check_in_reply(c.sender, c.body, c.received_at):
             return  # an answer to a home-isolation check-in: recorded on the case, not a new report
-        def add(t: Ticket) -> Ticket | None:
-            if p["message_sid"] in t.message_sids:
-                return None
-            return replace(t, messages=(*t.messages, p["body"]), message_sids=(*t.message_sids, p["message_sid"]))
-        await self._upsert(p["ticket_id"], lambda: self._new_ticket(p["ticket_id"], Channel.SMS, p["received_at"],
-                                                                    p["sender"]), add)
 
-    async def _apply_manual(self, p: dict[str, Any]) -> None:
+        def add(t: Ticket) -> Ticket | None:
+            if c.message_sid in t.message_sids:
+                return None
+            return replace(t, messages=(*t.messages, c.body), message_sids=(*t.message_sids, c.message_sid))
+        await self._upsert(c.ticket_id, lambda: self._new_ticket(c.ticket_id, Channel.SMS, c.received_at, c.sender),
+                           add)
+
+    async def _apply_manual(self, c: ManualReported) -> None:
         def make() -> Ticket:
-            t = self._new_ticket(p["ticket_id"], Channel.MANUAL, p["received_at"], p.get("caller"), p["actor"])
-            return replace(t, messages=(p["text"],), district=p.get("district"), ward=p.get("ward"))
-        await self._upsert(p["ticket_id"], make, lambda t: None)
+            t = self._new_ticket(c.ticket_id, Channel.MANUAL, c.received_at, c.caller, c.actor)
+            return replace(t, messages=(c.text,), district=c.district, ward=c.ward)
+        await self._upsert(c.ticket_id, make, lambda t: None)
 
     async def _upsert(self, ticket_id: str, make: Callable[[], Ticket],
                       change: Callable[[Ticket], Ticket | None]) -> Ticket:
@@ -307,7 +310,8 @@ class IntakeService:
                 continue
             if self.check_in_reply is not None:
                 try:
-                    if await self.check_in_reply(p["sender"], p["body"], datetime.fromisoformat(p["received_at"])):
+                    sms = SmsReceived.from_json(p)
+                    if await self.check_in_reply(sms.sender, sms.body, sms.received_at):
                         done.append(entry.id)
                         continue
                 except (StoreUnavailable, TicketConflict):
@@ -394,12 +398,12 @@ class IntakeService:
         tickets query; None when it stopped at a text not yet classified (added to `missing`)."""
         ticket, changed, body = stored, False, None
         for entry in group:
-            p = entry.payload
-            base = ticket if ticket is not None else self._new_ticket(tid, Channel.SMS, p["received_at"], p["sender"])
-            if p["message_sid"] in base.message_sids:  # already applied (a replay): nothing to change
+            sms = SmsReceived.from_json(entry.payload)
+            base = ticket if ticket is not None else self._new_ticket(tid, Channel.SMS, sms.received_at, sms.sender)
+            if sms.message_sid in base.message_sids:  # already applied (a replay): nothing to change
                 continue
-            step, text = self._composed(replace(base, messages=(*base.messages, p["body"]),
-                                                message_sids=(*base.message_sids, p["message_sid"])))
+            step, text = self._composed(replace(base, messages=(*base.messages, sms.body),
+                                                message_sids=(*base.message_sids, sms.message_sid)))
             if text is not None:
                 if text not in cache:
                     missing[text] = None
@@ -407,6 +411,25 @@ class IntakeService:
                 step, body = self._classified(step, cache[text])
             ticket, changed = step, True
         return (ticket, body) if changed else (None, None)
+
+    # --- which ticket a message joins (issue 7) --------------------------------------------------
+    async def ticket_to_join(self, party: str, new_ticket_id: str, received_at: datetime, *, journal: Journal,
+                             timeout_s: float) -> tuple[str, str]:
+        """(id, number) of the ticket a message from `party` belongs to: their open ticket of the last 24 h,
+        else the new one. Elasticsearch not answering within `timeout_s` means a new ticket now rather than a
+        late answer to the webhook; nothing is lost, the message is just not joined."""
+        try:
+            joined = await open_ticket_of_sender(party, received_at - SMS_JOIN_WINDOW, journal=journal,
+                                                 store=self.store, timeout_s=timeout_s)
+        except StoreUnavailable:
+            joined = None
+        return joined or (new_ticket_id, ticket_number(new_ticket_id, received_at))
+
+    async def sms_received(self, message: InboundMessage, *, journal: Journal, timeout_s: float) -> SmsReceived:
+        """The command for an SMS, with the ticket it joins decided (its number goes into the answer)."""
+        ticket_id, number = await self.ticket_to_join(message.sender, sms_ticket_id(message.message_sid),
+                                                      message.received_at, journal=journal, timeout_s=timeout_s)
+        return SmsReceived(message.message_sid, message.sender, message.body, ticket_id, number, message.received_at)
 
     # --- operators ---------------------------------------------------------------------------
     async def update(self, ticket_id: str, patch: TicketPatch, *, actor: str) -> Ticket:
@@ -475,14 +498,14 @@ class IntakeService:
         return page.tickets[0]
 
     # --- replies to the caller ------------------------------------------------------------------
-    async def _apply_reply(self, p: dict[str, Any]) -> None:
+    async def _apply_reply(self, c: ReplyRequested) -> None:
         """Send an operator's SMS once: claim the key on the ticket, send (retrying), record the outcome.
 
         The key is claimed in the ticket's history before sending, so a replayed entry (a crash, an outage
         of Elasticsearch after the send) finds it and never sends again; an outcome that could not be
         recorded stays "sending", which the page shows as unconfirmed rather than risking a second SMS.
         """
-        key, actor = p["key"], p["actor"]
+        key, actor = c.key, c.actor
         claimed = False
 
         def claim(t: Ticket) -> Ticket | None:
@@ -491,9 +514,9 @@ class IntakeService:
             if any(c.action.startswith("sms_reply") and c.after.get("key") == key for c in t.history):
                 return None
             claimed = True
-            return _with_event(t, actor, "sms_reply_sending", self.clock(), {"key": key, "body": p["body"]})
+            return with_event(t, actor, "sms_reply_sending", self.clock(), {"key": key, "body": c.body})
 
-        ticket = await self._upsert(p["ticket_id"], _missing(p["ticket_id"]), claim)
+        ticket = await self._upsert(c.ticket_id, _missing(c.ticket_id), claim)
         if not claimed:
             return
         await self._audit(ticket.id, [ticket.history[-1]])
@@ -506,7 +529,7 @@ class IntakeService:
                 if attempt:
                     await asyncio.sleep(self.reply_backoff_s * 2 ** (attempt - 1))
                 try:
-                    outcome = {"key": key, "sid": await self.messaging.send_sms(ticket.caller, p["body"])}
+                    outcome = {"key": key, "sid": await self.messaging.send_sms(ticket.caller, c.body)}
                     action = "sms_reply_sent"
                     break
                 except Exception as err:  # Twilio down or refusing: retried, then recorded for the operator
@@ -514,7 +537,7 @@ class IntakeService:
                     log.warning("reply SMS for ticket %s failed (attempt %d): %s", ticket.id, attempt + 1,
                                 type(err).__name__)
         done = await self._upsert(ticket.id, _missing(ticket.id),
-                                  lambda t: _with_event(t, SYSTEM, action, self.clock(), outcome))
+                                  lambda t: with_event(t, SYSTEM, action, self.clock(), outcome))
         await self._audit(done.id, [done.history[-1]])
 
     async def _audit(self, ticket_id: str, changes: Sequence[Change]) -> None:
@@ -529,9 +552,8 @@ class IntakeService:
 
     async def create_manual(self, report: ManualReport, *, actor: str, ticket_id: str) -> Ticket:
         """Record a report that came another way (Zalo, walk-in); classified like the rest."""
-        payload = {"ticket_id": ticket_id, "text": report.text, "caller": report.caller, "district": report.district,
-                   "ward": report.ward, "actor": actor, "received_at": self.clock().isoformat()}
-        await self._apply_manual(payload)
+        await self.handle(ManualReported(ticket_id, report.text, report.caller, report.district, report.ward, actor,
+                                         self.clock()))
         ticket, _ = await self.store.get(ticket_id)
         await self._audit(ticket.id, [Change(ticket.created_at, actor, "created", {},
                                              {"channel": ticket.channel.value, "category": ticket.category})])
@@ -552,42 +574,42 @@ class IntakeService:
                                   lambda t: t.with_change(SYSTEM, action, self.clock()))
 
     # --- Zalo (issue 17) ----------------------------------------------------------------------
-    async def _apply_zalo(self, p: dict[str, Any]) -> None:
-        party, text = party_of(p["user_id"]), p.get("text") or ""
-        if p["event"] == "user_send_text" and self.check_in_reply is not None and await self.check_in_reply(
-                party, text, datetime.fromisoformat(p["received_at"])):
+    async def _apply_zalo(self, c: ZaloMessage) -> None:
+        party, text = party_of(c.user_id), c.text
+        if c.event == "user_send_text" and self.check_in_reply is not None and await self.check_in_reply(
+                party, text, c.received_at):
             return
-        line = await self._zalo_line(p)
-        place = self.locate(text) if p["event"] == "user_send_location" and text and self.locate else None
+        line = await self._zalo_line(c)
+        place = self.locate(text) if c.event == "user_send_location" and text and self.locate else None
 
         def add(t: Ticket) -> Ticket | None:
-            if p["msg_id"] in t.message_sids:
+            if c.msg_id in t.message_sids:
                 return None
-            t = replace(t, messages=(*t.messages, line), message_sids=(*t.message_sids, p["msg_id"]))
+            t = replace(t, messages=(*t.messages, line), message_sids=(*t.message_sids, c.msg_id))
             if place is not None and t.district is None:  # a shared location beats a guess from the text
                 t = t.with_change(SYSTEM, "located", self.clock(), district=place.district, ward=place.ward)
             return t
-        ticket = await self._upsert(p["ticket_id"], lambda: self._new_ticket(
-            p["ticket_id"], Channel.ZALO, p["received_at"], party, actor="zalo"), add)
-        if ticket.message_sids[:1] == (p["msg_id"],):
-            await self._zalo_ack(ticket, p["user_id"])
+        ticket = await self._upsert(c.ticket_id, lambda: self._new_ticket(
+            c.ticket_id, Channel.ZALO, c.received_at, party, actor="zalo"), add)
+        if ticket.message_sids[:1] == (c.msg_id,):
+            await self._zalo_ack(ticket, c.user_id)
 
-    async def _zalo_line(self, p: dict[str, Any]) -> str:
+    async def _zalo_line(self, c: ZaloMessage) -> str:
         """One message as the ticket shows it; a voice message is transcribed when a speech engine is set."""
-        text = p.get("text") or ""
-        if p["event"] == "user_send_image":
-            return f"[Ảnh] {p.get('image_url') or ''} {text}".strip()
-        if p["event"] == "user_send_location":
-            return f"[Vị trí] {text} ({p['latitude']}, {p['longitude']})".replace("  ", " ")
-        if p["event"] == "user_send_audio":
+        text = c.text
+        if c.event == "user_send_image":
+            return f"[Ảnh] {c.image_url or ''} {text}".strip()
+        if c.event == "user_send_location":
+            return f"[Vị trí] {text} ({c.latitude}, {c.longitude})".replace("  ", " ")
+        if c.event == "user_send_audio":
             heard = None
-            if self.speech is not None and self.zalo is not None and p.get("audio_url"):
+            if self.speech is not None and self.zalo is not None and c.audio_url:
                 try:
-                    audio = await self.zalo.download_media(p["audio_url"])
+                    audio = await self.zalo.download_media(c.audio_url)
                     heard = (await asyncio.to_thread(self.speech.transcribe, audio)).text.strip() or None
                 except (ValueError, IntakeError) as err:  # AAC voice notes do not decode: keep the link
-                    log.warning("Zalo voice message %s not transcribed: %s", p["msg_id"], type(err).__name__)
-            return f"[Ghi âm] {heard or p.get('audio_url') or ''}".strip()
+                    log.warning("Zalo voice message %s not transcribed: %s", c.msg_id, type(err).__name__)
+            return f"[Ghi âm] {heard or c.audio_url or ''}".strip()
         return text
 
     async def _zalo_ack(self, ticket: Ticket, user_id: str) -> None:
@@ -603,11 +625,11 @@ class IntakeService:
         await self._upsert(ticket.id, _constant(ticket), lambda t: None if any(
             c.action.startswith("zalo_ack") for c in t.history) else t.with_change(SYSTEM, action, self.clock()))
 
-    async def _apply_zalo_follow(self, p: dict[str, Any]) -> None:
-        log.info("Zalo %s event applied", p["event"])
-        if p["event"] == "follow" and self.zalo is not None:
+    async def _apply_zalo_follow(self, c: ZaloFollow) -> None:
+        log.info("Zalo %s event applied", c.event)
+        if c.event == "follow" and self.zalo is not None:
             try:
-                await self.zalo.send_text(p["user_id"], "Cảm ơn quý vị đã quan tâm Đường dây nóng 1022 Bình Dương. "
+                await self.zalo.send_text(c.user_id, "Cảm ơn quý vị đã quan tâm Đường dây nóng 1022 Bình Dương. "
                                                         "Quý vị có thể nhắn phản ánh tại đây; nếu nguy hiểm đến "
                                                         "tính mạng, xin gọi 115.")
             except IntakeError as err:
@@ -664,11 +686,6 @@ def _conflict_message(ticket: Ticket) -> str:
     """The 409 people read: who holds the ticket now (issue 13)."""
     holder = f" Người xử lý hiện tại: {ticket.assignee}." if ticket.assignee else ""
     return f"Phiếu {ticket.number} vừa được cập nhật bởi người khác.{holder} Tải lại trang để xem thay đổi."
-
-
-def _with_event(ticket: Ticket, actor: str, action: str, at: datetime, details: Mapping[str, Any]) -> Ticket:
-    """A copy with an event that changes no field (an SMS sent) in its history."""
-    return replace(ticket, updated_at=at, history=(*ticket.history, Change(at, actor, action, {}, dict(details))))
 
 
 def _missing(ticket_id: str) -> Callable[[], Ticket]:

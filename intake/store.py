@@ -13,36 +13,14 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from classifier.text import normalise
 from intake import queries
-from intake.errors import IntakeError, TicketConflict, TicketNotFound
+from hotline.kernel.records import Version
+from intake.errors import StoreUnavailable, TicketConflict, TicketNotFound
 from intake.records import Status, Ticket, is_ticket_id
 
 
 forms_of = lru_cache(maxsize=4096)(normalise)
 """`normalise`, remembered: the batched worker needs a text's forms to classify it, to find related tickets and
 to index it, and pyvi's segmentation is the costliest step of all (issue 16)."""
-
-
-class StoreUnavailable(IntakeError):
-    """Elasticsearch did not answer; the caller should retry later (the journal keeps the work)."""
-
-    code = "search_unavailable"
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """Elasticsearch's optimistic-concurrency token for one read of a document."""
-
-    seq_no: int
-    primary_term: int
-
-    def __str__(self) -> str:
-        return f"{self.seq_no}:{self.primary_term}"
-
-    @classmethod
-    def parse(cls, raw: str) -> Version:
-        """'12:1' -> Version(12, 1); raises ValueError."""
-        seq, _, term = raw.partition(":")
-        return cls(int(seq), int(term))
 
 
 @dataclass(frozen=True, slots=True)

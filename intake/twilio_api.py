@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from hotline.kernel.errors import Upstream
 from intake.errors import IntakeError
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,8 @@ log = logging.getLogger(__name__)
 TIMEOUT: Final = aiohttp.ClientTimeout(total=30)
 
 
-class TwilioApiError(IntakeError):
+class TwilioApiError(IntakeError, Upstream):
     """Twilio's API refused a request or could not be reached."""
-
-    code = "twilio_api_error"
 
 
 class Fetched(Protocol):

@@ -7,23 +7,26 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Start, VoiceResponse
 
+from classifier.labels import CATEGORY_LABELS, URGENCY_LABELS
+from hotline.kernel.records import utcnow
+from hotline.kernel.request import ACTOR, ROLE, date_param, int_param, json_body, list_param
 from intake import keys
+from intake.commands import Command, ReplyRequested, TranscriptSegment
 from intake.errors import InvalidTicket, TicketNotFound
 from intake.journal import JournalEntry, TicketRef
 from intake.queries import Sort, TicketSearch, build_ticket_search, query_fields
-from intake.records import (CATEGORIES, Channel, IncomingCall, InboundMessage, ManualReport, RecordingStatus,
+from intake.records import (Channel, InboundMessage, ManualReport, call_from_form, recording_from_form,
                             SmsReply, Status, TicketPatch, TranscriptEvent, MAX_YEAR, MIN_YEAR, in_date_range,
-                            is_ticket_id, ticket_number, utcnow)
-from intake.service import SMS_JOIN_WINDOW, call_ticket_id, open_ticket_of_sender, sms_ticket_id
-from intake.store import StoreUnavailable
+                            is_ticket_id, ticket_number)
+from intake.service import call_ticket_id
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -35,10 +38,11 @@ MAX_RESULT_WINDOW: Final = 10_000
 CALLER_NUMBER_ROLES: Final = frozenset({"operator", "admin"})
 
 
-async def _journal(request: web.Request, kind: str, key: str, payload: dict[str, Any], *,
+async def _journal(request: web.Request, command: Command, key: str, *,
                    ticket: TicketRef | None = None) -> JournalEntry:
     """Write durably, wake the worker, and return the stored entry (the first one, for a duplicate)."""
-    appended = await request.app[keys.JOURNAL_WRITER].append(kind, key, payload, utcnow(), ticket=ticket)
+    appended = await request.app[keys.JOURNAL_WRITER].append(command.KIND, key, command.to_json(), utcnow(),
+                                                             ticket=ticket)
     if appended.created:
         request.app[keys.WORKER].notify()
     else:
@@ -58,10 +62,9 @@ def _twiml(body: str) -> web.Response:
 @routes.post("/twilio/voice")
 async def post_voice(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A call arrives: journal it, greet, transcribe live and record."""
-    call = IncomingCall.from_form(await _form(request), utcnow())
+    call = call_from_form(await _form(request), utcnow())
     ticket_id = call_ticket_id(call.call_sid)
-    await _journal(request, "call", f"call:{call.call_sid}",
-                   {"call_sid": call.call_sid, "caller": call.caller, "received_at": call.received_at.isoformat()},
+    await _journal(request, call, call.key,
                    ticket=TicketRef(call.caller, ticket_id, ticket_number(ticket_id, call.received_at))
                    if call.caller else None)
     return _twiml(_voice_twiml(request.app[keys.INTAKE_SETTINGS]))
@@ -100,20 +103,16 @@ async def post_transcription(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A real-time transcription event; final segments are journaled."""
     event = TranscriptEvent.from_form(await _form(request), utcnow())
     if event.final and event.text:
-        await _journal(request, "transcription", f"transcript:{event.call_sid}:{event.sequence}",
-                       {"call_sid": event.call_sid, "sequence": event.sequence, "text": event.text,
-                        "received_at": event.received_at.isoformat()})
+        segment = TranscriptSegment(event.call_sid, event.sequence, event.text, event.received_at)
+        await _journal(request, segment, segment.key)
     return web.Response(status=HTTPStatus.NO_CONTENT)
 
 
 @routes.post("/twilio/recording")
 async def post_recording(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). A recording's status; a completed one is fetched and transcribed later."""
-    status = RecordingStatus.from_form(await _form(request), utcnow())
-    await _journal(request, "recording", f"recording:{status.recording_sid}:{status.status}",
-                   {"call_sid": status.call_sid, "recording_sid": status.recording_sid,
-                    "recording_url": status.recording_url, "status": status.status,
-                    "duration_s": status.duration_s, "received_at": status.received_at.isoformat()})
+    recording = recording_from_form(await _form(request), utcnow())
+    await _journal(request, recording, recording.key)
     return web.Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -121,26 +120,14 @@ async def post_recording(request: web.Request) -> web.Response:
 async def post_sms(request: web.Request) -> web.Response:
     """Roles: Twilio (signed). An SMS joins the sender's open ticket of the last 24 h, or opens one."""
     message = InboundMessage.from_form(await _form(request), utcnow())
-    ticket_id = sms_ticket_id(message.message_sid)
-    number = ticket_number(ticket_id, message.received_at)
-    try:
-        joined = await open_ticket_of_sender(
-            message.sender, message.received_at - SMS_JOIN_WINDOW, journal=request.app[keys.JOURNAL],
-            store=request.app[keys.STORE], timeout_s=SMS_LOOKUP_TIMEOUT_S)
-    except StoreUnavailable:
-        joined = None  # answer now with a new ticket; nothing is lost, it is just not joined
-    if joined is not None:
-        ticket_id, number = joined
-    stored = await _journal(request, "sms", f"sms:{message.message_sid}",
-                            {"message_sid": message.message_sid, "sender": message.sender, "body": message.body,
-                             "ticket_id": ticket_id, "number": number,
-                             "received_at": message.received_at.isoformat()},
-                            ticket=TicketRef(message.sender, ticket_id, number))
+    sms = await request.app[keys.SERVICE].sms_received(message, journal=request.app[keys.JOURNAL],
+                                                       timeout_s=SMS_LOOKUP_TIMEOUT_S)
+    stored = await _journal(request, sms, sms.key, ticket=TicketRef(sms.sender, sms.ticket_id, sms.number))
     reply = MessagingResponse()
     # A repeat of a delivery already moved to Elasticsearch has an emptied payload: its number stays in the
     # journal's own column (it was a KeyError and a 500 to Twilio's retries, issue 14, #8).
     reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. "
-                  f"Mã phiếu: {stored.payload.get('number') or stored.ticket_number or number}. "
+                  f"Mã phiếu: {stored.payload.get('number') or stored.ticket_number or sms.number}. "
                   "Nếu nguy hiểm đến tính mạng, xin gọi 115.")
     return _twiml(str(reply))
 
@@ -148,36 +135,18 @@ async def post_sms(request: web.Request) -> web.Response:
 # --- ticket API ------------------------------------------------------------------------------------
 
 def _list_param(request: web.Request, name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    values = tuple(v for raw in request.query.getall(name, []) for v in raw.split(",") if v)
-    if allowed is not None:
-        bad = [v for v in values if v not in allowed]
-        if bad:
-            raise InvalidTicket(f"unknown {name}: {', '.join(bad)}")
-    return values
+    return list_param(request, name, InvalidTicket, allowed)
 
 
 def _date_param(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        if not raw.isascii():
-            raise ValueError("non-ASCII digits")
-        value = datetime.fromisoformat(raw)
-    except ValueError as err:
-        raise InvalidTicket(f"'{name}' must be an ISO 8601 date or date-time") from err
-    if not in_date_range(value):
+    value = date_param(request, name, InvalidTicket)
+    if value is not None and not in_date_range(value):
         raise InvalidTicket(f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
-    return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=7)))
+    return value
 
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise InvalidTicket(f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
+    return int_param(request, name, InvalidTicket, default, low, high)
 
 
 def _ticket_id(request: web.Request) -> str:
@@ -189,7 +158,7 @@ def _ticket_id(request: web.Request) -> str:
 
 
 def _show_caller(request: web.Request) -> bool:
-    return request.get(keys.ROLE) in CALLER_NUMBER_ROLES
+    return request.get(ROLE) in CALLER_NUMBER_ROLES
 
 
 @routes.get("/api/tickets")
@@ -210,8 +179,8 @@ async def get_tickets(request: web.Request) -> web.Response:
         **query_fields(request.query.get("q"), places=places, allow_phone=_show_caller(request),
                        any_word=match == "any"),
         status=_list_param(request, "status", tuple(s.value for s in Status)),
-        category=_list_param(request, "category", CATEGORIES),
-        urgency=_list_param(request, "urgency", ("emergency", "high", "normal")),
+        category=_list_param(request, "category", CATEGORY_LABELS),
+        urgency=_list_param(request, "urgency", URGENCY_LABELS),
         district=tuple(places.district(d) or d for d in _list_param(request, "district")),
         ward=tuple(places.ward(w) or w for w in _list_param(request, "ward")),
         channel=_list_param(request, "channel", tuple(c.value for c in Channel)),
@@ -231,12 +200,9 @@ async def get_tickets(request: web.Request) -> web.Response:
 @routes.post("/api/tickets")
 async def post_tickets(request: web.Request) -> web.Response:
     """Roles: operator, admin. Record a report that came another way (channel `manual`)."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     report = ManualReport.from_json(body)
-    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request[keys.ACTOR],
+    ticket = await request.app[keys.SERVICE].create_manual(report, actor=request[ACTOR],
                                                            ticket_id=f"manual-{uuid.uuid4().hex[:16]}")
     return web.json_response(ticket.as_json(show_caller=_show_caller(request)), status=HTTPStatus.CREATED)
 
@@ -263,15 +229,12 @@ async def get_ticket_recording(request: web.Request) -> web.Response:
 @routes.patch("/api/tickets/{ticket_id}")
 async def patch_ticket(request: web.Request) -> web.Response:
     """Roles: operator, admin. Change status, assignee, category, notes, follow-up; 409 on a concurrent change."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     patch = TicketPatch.from_json(body)
     service = request.app[keys.SERVICE]
-    ticket = await service.update(_ticket_id(request), patch, actor=request[keys.ACTOR])
+    ticket = await service.update(_ticket_id(request), patch, actor=request[ACTOR])
     _, version = await request.app[keys.STORE].get(ticket.id)
-    log.info("ticket %s updated by %s", ticket.id, request[keys.ACTOR])
+    log.info("ticket %s updated by %s", ticket.id, request[ACTOR])
     return web.json_response({**ticket.as_json(show_caller=_show_caller(request)), "version": str(version)})
 
 
@@ -281,16 +244,12 @@ async def patch_ticket(request: web.Request) -> web.Response:
 async def post_ticket_reply(request: web.Request) -> web.Response:
     """Roles: operator, admin. SMS the caller: journaled under the client's key (sent once), then sent by the
     worker with retries; the outcome lands in the ticket's history."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     reply = SmsReply.from_json(body)
     ticket, _ = await request.app[keys.STORE].get(request.match_info["ticket_id"])
     if not ticket.caller:
         raise InvalidTicket("Phiếu này không có số điện thoại người gọi để nhắn lại")
-    await _journal(request, "reply", f"reply:{ticket.id}:{reply.key}",
-                            {"ticket_id": ticket.id, "key": reply.key, "body": reply.body,
-                             "actor": request[keys.ACTOR]})
+    command = ReplyRequested(ticket.id, reply.key, reply.body, request[ACTOR])
+    await _journal(request, command, command.journal_key)
     return web.json_response({"ticket_id": ticket.id, "key": reply.key, "status": "queued"},
                              status=HTTPStatus.ACCEPTED)

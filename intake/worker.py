@@ -1,61 +1,41 @@
-"""The background worker that moves journal entries into Elasticsearch, with retries and backoff."""
+"""The background worker that moves journal entries into Elasticsearch (the kernel's drain loop)."""
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from classifier.text import redact
-from intake.errors import TicketConflict
+from hotline.kernel.drain import (MAX_BACKOFF_S, PAUSES, RETENTION, DrainWorker, describe_error,
+                                  from_elasticsearch)
 from intake.journal import Journal, JournalEntry
-from intake.store import StoreUnavailable
 
 if TYPE_CHECKING:
     from intake.service import BatchOutcome
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S: Final = 30.0
 
-
-def _from_elasticsearch(err: BaseException) -> bool:
-    return type(err).__module__.startswith(("elasticsearch", "elastic_transport"))
-
-
-def describe_error(err: BaseException) -> str:
-    """One line for the journal and the log: the error's kind and, for Elasticsearch, its status and type only.
-
-    An Elasticsearch refusal's message quotes the document ("Preview of field's value"); other messages pass
-    through `redact`, so phone and ID numbers in them are not kept either.
-    """
-    if _from_elasticsearch(err):
-        return f"{type(err).__name__}({getattr(err, 'status_code', None)}, {getattr(err, 'message', None)})"
-    return f"{type(err).__name__}: {redact(str(err))}"[:500]
-
-
-class JournalWorker:
+class JournalWorker(DrainWorker):
     """Drain the journal in arrival order; an unreachable Elasticsearch pauses it, never drops an entry."""
+
+    name = "journal"
 
     def __init__(self, journal: Journal, apply: Callable[[JournalEntry], Awaitable[None]], *,
                  idle_s: float = 1.0, first_backoff_s: float = 0.5, max_backoff_s: float = MAX_BACKOFF_S,
                  apply_sms_batch: Callable[[list[JournalEntry]], Awaitable[BatchOutcome]] | None = None,
-                 batch_size: int = 100) -> None:
+                 batch_size: int = 100, retention: timedelta = RETENTION) -> None:
+        super().__init__(journal, idle_s=idle_s, first_backoff_s=first_backoff_s, max_backoff_s=max_backoff_s,
+                         retention=retention)
         self._journal = journal
         self._apply = apply
         self._apply_sms_batch = apply_sms_batch
         self._batch_size = batch_size
-        self._idle_s = idle_s
-        self._first_backoff_s = first_backoff_s
-        self._max_backoff_s = max_backoff_s
-        self._wake = asyncio.Event()
-
-    def notify(self) -> None:
-        """A new entry arrived: skip the idle wait."""
-        self._wake.set()
 
     async def drain_once(self) -> int:
-        """Apply what is pending now; returns how many entries were stored. Raises StoreUnavailable.
+        """Apply what is pending now; returns how many entries were stored. Raises the kernel's PAUSES.
 
         With `apply_sms_batch`, each run of consecutive SMS entries is applied as one batch (issue 16); the
         entries it hands back, and every other kind, are applied one at a time, so journal order holds per
@@ -89,33 +69,15 @@ class JournalWorker:
     async def _apply_one(self, entry: JournalEntry, done: list[int]) -> None:
         try:
             await self._apply(entry)
-        except (StoreUnavailable, TicketConflict):
+        except PAUSES:
             raise
         except Exception as err:  # a bad entry must not block the ones behind it
-            error = describe_error(err)
+            error = describe_error(err, redact)
             parked = await asyncio.to_thread(self._journal.mark_failed, entry.id, error)
             # An Elasticsearch refusal quotes the document (caller, text): its kind is logged,
             # never its message or a traceback ending in it (issue 14, #10).
             log.error("journal entry %s (%s) failed%s: %s", entry.id, entry.kind,
                       "; parked after too many attempts" if parked else "; will retry", error,
-                      exc_info=None if _from_elasticsearch(err) else err)
+                      exc_info=None if from_elasticsearch(err) else err)
             return
         done.append(entry.id)
-
-    async def run(self) -> None:
-        """Run until cancelled."""
-        backoff = self._first_backoff_s
-        while True:
-            try:
-                await self.drain_once()
-                backoff = self._first_backoff_s
-            except (StoreUnavailable, TicketConflict) as err:
-                log.warning("journal paused for %.1fs: %s", backoff, type(err).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._idle_s)
-            except TimeoutError:
-                pass

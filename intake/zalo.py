@@ -29,8 +29,6 @@ PARTY_PREFIX: Final = "zalo:"
 class StaleEvent(InvalidSignature):
     """A correctly signed event whose timestamp is outside the replay window (403)."""
 
-    code = "stale_event"
-
 
 def party_of(user_id: str) -> str:
     """The ticket `caller` of a Zalo user."""

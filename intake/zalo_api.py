@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from hotline.kernel.errors import Upstream
 from intake.errors import IntakeError
 from intake.twilio_api import Fetch
 
@@ -46,10 +47,8 @@ REFUSALS: Final = {
 }
 
 
-class ZaloApiError(IntakeError):
+class ZaloApiError(IntakeError, Upstream):
     """Zalo refused a request or could not be reached (502)."""
-
-    code = "zalo_api_error"
 
     def __init__(self, message: str, zalo_code: int | None = None) -> None:
         super().__init__(message)

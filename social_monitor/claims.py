@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Final
 
 import numpy as np
 
+from hotline.kernel.records import Change, with_change, with_event
 from social_monitor.errors import InvalidClaim
 from social_monitor.records import MAX_YEAR, MIN_YEAR, Flag
 from social_monitor.similarity import Signature
@@ -69,17 +70,6 @@ FLAGGING_VERDICTS: Final = frozenset({Verdict.FALSE, Verdict.MISLEADING})
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of a claim's history: who changed what, from what, to what."""
-
-    at: datetime
-    actor: str
-    action: str
-    before: Mapping[str, Any] = field(default_factory=dict)
-    after: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class Claim:
     """One claim with all its mentions, as stored in the `claims` index."""
 
@@ -121,13 +111,11 @@ class Claim:
 
     def with_change(self, actor: str, action: str, at: datetime, **changes: Any) -> Claim:
         """A copy with `changes` applied and recorded in the history."""
-        before = {k: _jsonable(getattr(self, k)) for k in changes}
-        after = {k: _jsonable(v) for k, v in changes.items()}
-        return replace(self, **changes, updated_at=at, history=(*self.history, Change(at, actor, action, before, after)))
+        return with_change(self, actor, action, at, **changes)
 
     def with_note(self, actor: str, note: str, at: datetime) -> Claim:
         """A copy with a reviewer's note in the history."""
-        return replace(self, updated_at=at, history=(*self.history, Change(at, actor, "note", {}, {"note": note})))
+        return with_event(self, actor, "note", at, {"note": note})
 
     def as_json(self) -> dict[str, Any]:
         """The API representation (signatures are internal)."""
@@ -161,8 +149,7 @@ class Claim:
             verdict=Verdict(doc["verdict"]) if doc.get("verdict") else None,
             correction_text=doc.get("correction_text"), correction_url=doc.get("correction_url"),
             flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), state=ReviewState(doc["state"]),
-            history=tuple(Change(datetime.fromisoformat(h["at"]), h["actor"], h["action"], h.get("before") or {},
-                                 h.get("after") or {}) for h in doc.get("history") or ()),
+            history=tuple(Change.from_json(h) for h in doc.get("history") or ()),
             text_segmented=doc.get("text_segmented"), text_folded=doc.get("text_folded"),
             stored_bands=tuple(doc.get("lsh_bands") or ()), banded=len(sigs) if doc.get("lsh_bands") else 0)
 
@@ -318,8 +305,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, Change):
-        return {"at": value.at.isoformat(), "actor": value.actor, "action": value.action,
-                "before": dict(value.before), "after": dict(value.after)}
+        return value.as_json()
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):

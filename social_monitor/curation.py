@@ -15,8 +15,9 @@ from enum import StrEnum
 from itertools import combinations, product
 from typing import Any, Final
 
-from social_monitor.claims import (FLAGGING_VERDICTS, VERDICT_LABELS, Change, Claim, KnownClaim, ReviewState,
-                                   hour_key, prune_hours, window_counts)
+from hotline.kernel.records import Change
+from social_monitor.claims import (FLAGGING_VERDICTS, VERDICT_LABELS, Claim, KnownClaim, ReviewState, hour_key,
+                                   prune_hours, window_counts)
 from social_monitor.records import TICKET_SOURCE, Flag, FlagKind, Post
 
 PAIRS_PER_SIDE: Final = 5

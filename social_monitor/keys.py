@@ -27,5 +27,3 @@ WORKER: Final = web.AppKey("social_worker", IngestWorker)
 SCHEDULER: Final = web.AppKey("social_scheduler", CollectorScheduler)
 STORE: Final = web.AppKey("social_store", SocialStore)
 SERVICE: Final = web.AppKey("social_service", SocialService)
-ACTOR: Final = web.RequestKey("social_actor", str)
-"""Who is making the request (user name or API key name); set by the access middleware (hotline/access.py)."""

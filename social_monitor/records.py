@@ -5,23 +5,17 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Final
 
+from hotline.kernel.records import LOCAL_TZ
 from social_monitor.errors import InvalidPost
 
 MAX_TEXT: Final = 20_000
-VIETNAM: Final = timezone(timedelta(hours=7))
-"""Exports from Zalo and partner tools often carry local times without an offset: they mean Vietnam time."""
 MEDIA_KINDS: Final = frozenset({"audio", "video"})
 TICKET_SOURCE: Final = "hotline-tickets"
 """The source name of hotline tickets reporting misinformation (they count on claims as tickets, not posts)."""
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now; every stored time is UTC."""
-    return datetime.now(timezone.utc)
 
 
 def parse_time(value: Any, name: str) -> datetime | None:
@@ -42,7 +36,8 @@ def parse_time(value: Any, name: str) -> datetime | None:
             raise InvalidPost(f"'{name}' must be an ISO 8601 date-time, got {value[:40]!r}") from err
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise InvalidPost(f"'{name}' must be between the years {MIN_YEAR} and {MAX_YEAR}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
+    # Exports from Zalo and partner tools often carry local times without an offset: they mean Vietnam time.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
 MAX_COUNT: Final = 10**12

@@ -31,7 +31,8 @@ from social_monitor.pairs import Views
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, post_id
 from social_monitor.scoring import Score, Scorer
 from social_monitor.similarity import Signature, shingles, signature
-from social_monitor.store import SocialStore, Version
+from hotline.kernel.records import Version
+from social_monitor.store import SocialStore
 
 log = logging.getLogger(__name__)
 

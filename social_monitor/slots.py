@@ -28,7 +28,7 @@ from typing import Final
 
 from classifier.gazetteer import Gazetteer
 from classifier.text import NormalisedText, fold
-from social_monitor.records import VIETNAM
+from hotline.kernel.records import LOCAL_TZ
 
 NUMBER_RATIO: Final = 1.2
 
@@ -155,7 +155,7 @@ def read(forms: NormalisedText, at: datetime | None, *, verdict_frame: bool = Fa
         found_ward, found_district = next(iter(wards)).split("|")
         if district in (None, found_district):
             ward, district = found_ward, found_district
-    day = at.astimezone(VIETNAM).date() if at else None
+    day = at.astimezone(LOCAL_TZ).date() if at else None
     dates, soft = _dates(folded, day)
     districts = _districts(forms)
     if district:

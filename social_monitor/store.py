@@ -17,6 +17,7 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from elasticsearch.helpers import async_bulk, async_scan, async_streaming_bulk
 
 from classifier.text import normalise
+from hotline.kernel.records import Version
 from social_monitor import queries
 from social_monitor.claim_cache import SIZE as CACHE_SIZE
 from social_monitor.claim_cache import ClaimCache
@@ -25,23 +26,6 @@ from social_monitor.curation import ClaimPair
 from social_monitor.errors import ClaimConflict, ClaimNotFound, DocumentRejected, StoreUnavailable
 from social_monitor.records import Post
 from social_monitor.similarity import NUM_PERM
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """Elasticsearch's optimistic-concurrency token for one read of a document ("seq_no:primary_term")."""
-
-    seq_no: int
-    primary_term: int
-
-    def __str__(self) -> str:
-        return f"{self.seq_no}:{self.primary_term}"
-
-    @classmethod
-    def parse(cls, raw: str) -> Version:
-        """'12:1' -> Version(12, 1); raises ValueError."""
-        seq, _, term = raw.partition(":")
-        return cls(int(seq), int(term))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,49 +8,30 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.kernel.request import ACTOR, bool_param, int_param, json_body, list_param
 from classifier.text import normalise
 from social_monitor import keys
 from social_monitor.claims import ClaimPatch, KnownClaim, ReviewState, Verdict
-from social_monitor.errors import InvalidClaim, InvalidPost, SocialError
+from social_monitor.errors import InvalidClaim, InvalidPost
 from social_monitor.queries import (ClaimSearch, ClaimSort, PostSearch, build_claim_search, build_known_claim_list,
                                     build_post_search)
-from social_monitor.records import RawPost, utcnow
+from hotline.kernel.records import utcnow
+from social_monitor.records import RawPost
 
 routes = web.RouteTableDef()
 CLAIMREVIEW_TYPE = "application/ld+json"
 
 
-async def _json(request: web.Request, error: type[SocialError]) -> Any:
-    try:
-        return await request.json()
-    except ValueError as err:
-        raise error("body must be JSON") from err
-
-
 def _list_param(request: web.Request, name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    values = tuple(v for raw in request.query.getall(name, []) for v in raw.split(",") if v)
-    bad = [v for v in values if v not in allowed]
-    if bad:
-        raise InvalidClaim(f"unknown {name}: {', '.join(bad)}; one of {', '.join(allowed)}")
-    return values
+    return list_param(request, name, InvalidClaim, allowed)
 
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise InvalidClaim(f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
+    return int_param(request, name, InvalidClaim, default, low, high)
 
 
 def _bool_param(request: web.Request, name: str) -> bool | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    if raw not in ("true", "false"):
-        raise InvalidClaim(f"'{name}' must be true or false")
-    return raw == "true"
+    return bool_param(request, name, InvalidClaim)
 
 
 def _query_forms(request: web.Request) -> tuple[str | None, str | None]:
@@ -103,14 +84,14 @@ async def get_posts(request: web.Request) -> web.Response:
 @routes.post("/api/posts")
 async def post_posts(request: web.Request) -> web.Response:
     """Roles: comms, admin (integrations get a comms API key). A JSON array of posts, journaled then ingested."""
-    body = await _json(request, InvalidPost)
+    body = await json_body(request, InvalidPost)
     limit = request.app[keys.CONFIG].max_push_posts
     if not isinstance(body, list) or not 1 <= len(body) <= limit:
         raise InvalidPost(f"expected a JSON array of 1 to {limit} posts")
     posts = []
     for number, item in enumerate(body):
         try:
-            posts.append(RawPost.from_json(item, default_source=f"push:{request[keys.ACTOR]}"))
+            posts.append(RawPost.from_json(item, default_source=f"push:{request[ACTOR]}"))
         except InvalidPost as err:
             raise InvalidPost(f"post {number}: {err}") from err
     accepted = await asyncio.to_thread(request.app[keys.JOURNAL].accept, posts, utcnow())
@@ -147,8 +128,8 @@ async def get_claim(request: web.Request) -> web.Response:
 @routes.patch("/api/claims/{claim_id}")
 async def patch_claim(request: web.Request) -> web.Response:
     """Roles: comms, admin. Review: state, verdict, correction, note; send the version you read (409 if stale)."""
-    patch = ClaimPatch.from_json(await _json(request, InvalidClaim))
-    claim, version = await request.app[keys.SERVICE].review(request.match_info["claim_id"], patch, request[keys.ACTOR])
+    patch = ClaimPatch.from_json(await json_body(request, InvalidClaim))
+    claim, version = await request.app[keys.SERVICE].review(request.match_info["claim_id"], patch, request[ACTOR])
     return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
 
 
@@ -173,13 +154,13 @@ def _claim_body(body: Any, allowed: set[str]) -> dict[str, Any]:
 @routes.post("/api/claims/{claim_id}/merge")
 async def post_claim_merge(request: web.Request) -> web.Response:
     """Roles: comms, admin. Merge claim `other` into this one; send both versions you read (409 if stale)."""
-    body = _claim_body(await _json(request, InvalidClaim), {"other", "version", "other_version"})
+    body = _claim_body(await json_body(request, InvalidClaim), {"other", "version", "other_version"})
     other = body.get("other")
     if not isinstance(other, str) or not other.strip() or len(other) > 100:
         raise InvalidClaim("'other' must be the id of the claim to merge into this one")
     claim, version = await request.app[keys.SERVICE].merge_claims(
         request.match_info["claim_id"], other.strip(), version=str(_version_field(body, "version", required=True)),
-        other_version=_version_field(body, "other_version", required=False), actor=request[keys.ACTOR])
+        other_version=_version_field(body, "other_version", required=False), actor=request[ACTOR])
     return web.json_response({**claim.as_json(), "version": str(version)}, headers={"ETag": f'"{version}"'})
 
 
@@ -189,14 +170,14 @@ MAX_SPLIT = 1000
 @routes.post("/api/claims/{claim_id}/split")
 async def post_claim_split(request: web.Request) -> web.Response:
     """Roles: comms, admin. Move `post_ids` (and their exact copies) out of this claim into a new claim."""
-    body = _claim_body(await _json(request, InvalidClaim), {"post_ids", "version"})
+    body = _claim_body(await json_body(request, InvalidClaim), {"post_ids", "version"})
     ids = body.get("post_ids")
     if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_SPLIT or not all(
             isinstance(i, str) and 0 < len(i) <= 100 for i in ids):
         raise InvalidClaim(f"'post_ids' must be a list of 1 to {MAX_SPLIT} post ids of this claim")
     (claim, version), (new, new_version) = await request.app[keys.SERVICE].split_claim(
         request.match_info["claim_id"], ids, version=str(_version_field(body, "version", required=True)),
-        actor=request[keys.ACTOR])
+        actor=request[ACTOR])
     return web.json_response({"claim": {**claim.as_json(), "version": str(version)},
                               "new_claim": {**new.as_json(), "version": str(new_version)}},
                              status=HTTPStatus.CREATED)
@@ -216,8 +197,8 @@ async def get_similar_claims(request: web.Request) -> web.Response:
 @routes.post("/api/known-claims")
 async def post_known_claims(request: web.Request) -> web.Response:
     """Roles: comms, admin. Record a checked claim; existing claims that repeat it are flagged."""
-    known = KnownClaim.from_json(await _json(request, InvalidClaim), id=uuid.uuid4().hex[:20],
-                                 actor=request[keys.ACTOR], now=utcnow())
+    known = KnownClaim.from_json(await json_body(request, InvalidClaim), id=uuid.uuid4().hex[:20],
+                                 actor=request[ACTOR], now=utcnow())
     matched = await request.app[keys.SERVICE].register_known_claim(known)
     return web.json_response({**known.as_json(), "matched_claims": matched}, status=HTTPStatus.CREATED)
 

@@ -1,14 +1,17 @@
-"""Moves journaled posts into Elasticsearch through the service, with backoff; nothing accepted is lost."""
+"""Moves journaled posts into Elasticsearch through the service (the kernel's drain loop); nothing is lost."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any, Final
+from datetime import timedelta
+from typing import Final
 
 from classifier.text import redact
-from social_monitor.errors import ClaimConflict, StoreUnavailable
-from social_monitor.journal import PendingPost, PostJournal
+from hotline.kernel.drain import MAX_BACKOFF_S, PAUSES, RETENTION, DrainWorker, describe_error
+from hotline.kernel.outbox import Pending
+from social_monitor.journal import PostJournal
+from social_monitor.records import RawPost
 from social_monitor.service import IngestReport, PreparedBatch, SocialService
 
 log = logging.getLogger(__name__)
@@ -16,42 +19,22 @@ log = logging.getLogger(__name__)
 BATCH: Final = 1000
 """Posts per ingest batch at most: every batch reads its candidate claims and refreshes once, so a backlog
 drains much faster in big batches (bench/ingest.py); a quiet stream still goes through post by post."""
-MAX_BACKOFF_S: Final = 30.0
 
 
-def describe_error(err: BaseException) -> str:
-    """One line for the journal and the log: the error's kind and, for Elasticsearch, its status and type.
-
-    Never the message of an Elasticsearch refusal: it quotes the document ("Preview of field's value"), and
-    posts may hold phone numbers (issue 14, #10). Other messages pass through `redact`.
-    """
-    status, kind = getattr(err, "status_code", None), getattr(err, "message", None)
-    if isinstance(status, int):
-        return f"{type(err).__name__}({status}, {kind})"
-    if type(err).__name__ == "BulkIndexError":
-        items = getattr(err, "errors", None) or [{}]
-        first: Any = next(iter(items[0].values()), {}) if isinstance(items[0], dict) else {}
-        error = first.get("error") if isinstance(first, dict) else None
-        return f"BulkIndexError({first.get('status') if isinstance(first, dict) else None}, " \
-               f"{error.get('type') if isinstance(error, dict) else None})"
-    return f"{type(err).__name__}: {redact(str(err))}"[:500]
-
-
-class IngestWorker:
+class IngestWorker(DrainWorker):
     """Drains the post journal in arrival order; an unreachable Elasticsearch pauses it, never drops a post."""
 
-    def __init__(self, journal: PostJournal, service: SocialService, *, batch: int = BATCH, idle_s: float = 1.0,
-                 first_backoff_s: float = 0.5, max_backoff_s: float = MAX_BACKOFF_S) -> None:
-        self._journal, self._service, self._batch = journal, service, batch
-        self._idle_s, self._first_backoff_s, self._max_backoff_s = idle_s, first_backoff_s, max_backoff_s
-        self._wake = asyncio.Event()
+    name = "post ingest"
 
-    def notify(self) -> None:
-        """New posts were journaled: skip the idle wait."""
-        self._wake.set()
+    def __init__(self, journal: PostJournal, service: SocialService, *, batch: int = BATCH, idle_s: float = 1.0,
+                 first_backoff_s: float = 0.5, max_backoff_s: float = MAX_BACKOFF_S,
+                 retention: timedelta = RETENTION) -> None:
+        super().__init__(journal, idle_s=idle_s, first_backoff_s=first_backoff_s, max_backoff_s=max_backoff_s,
+                         retention=retention)
+        self._journal, self._service, self._batch = journal, service, batch
 
     async def drain_once(self) -> int:
-        """Ingest everything pending now; returns how many posts were processed. Raises StoreUnavailable.
+        """Ingest everything pending now; returns how many posts were processed. Raises the kernel's PAUSES.
 
         Pipelined: while one batch is committed (claims and posts written), the next one is prepared
         (normalised, scored, signed) in a thread, so the CPU work overlaps the waits on Elasticsearch.
@@ -74,62 +57,51 @@ class IngestWorker:
                     await preparing
         return done
 
-    def _prepare(self, batch: list[PendingPost]) -> asyncio.Future[PreparedBatch] | None:
-        return asyncio.ensure_future(self._service.prepare([p.post for p in batch])) if batch else None
+    def _prepare(self, batch: list[Pending[RawPost]]) -> asyncio.Future[PreparedBatch] | None:
+        return asyncio.ensure_future(self._service.prepare([p.item for p in batch])) if batch else None
 
     @staticmethod
     async def _prepared(preparing: asyncio.Future[PreparedBatch], size: int) -> PreparedBatch | None:
         try:
             return await preparing
-        except (StoreUnavailable, ClaimConflict):
+        except PAUSES:
             raise
         except Exception:  # e.g. a text the model cannot take: found post by post in _commit
             log.exception("batch of %d posts could not be prepared; ingesting them one by one", size)
             return None
 
-    async def _commit(self, batch: list[PendingPost], prepared: PreparedBatch | None) -> None:
+    async def _commit(self, batch: list[Pending[RawPost]], prepared: PreparedBatch | None) -> None:
         if prepared is not None:
             try:
                 await self._service.commit(prepared)
-            except (StoreUnavailable, ClaimConflict):
+            except PAUSES:
                 raise
             except Exception as err:  # isolate the post that breaks the batch, so the others go through
-                log.warning("batch of %d posts failed (%s); retrying one by one", len(batch), describe_error(err))
+                log.warning("batch of %d posts failed (%s); retrying one by one", len(batch),
+                            describe_error(err, redact))
             else:
                 await asyncio.to_thread(self._journal.mark_done, [p.id for p in batch])
                 return
         await self._one_by_one(batch)
 
-    async def _one_by_one(self, batch: list[PendingPost]) -> None:
-        for pending in batch:
-            try:
-                await self._service.ingest([pending.post])
-            except (StoreUnavailable, ClaimConflict):
-                raise
-            except Exception as err:  # the post's own data: counted, parked after MAX_ATTEMPTS, others go on
-                error = describe_error(err)
-                parked = await asyncio.to_thread(self._journal.mark_failed, pending.id, error)
-                log.warning("post %s failed%s: %s", pending.post.key, "; parked" if parked else "; will retry", error)
-                continue
-            await asyncio.to_thread(self._journal.mark_done, [pending.id])
-
-    async def run(self) -> None:
-        """Run until cancelled."""
-        backoff = self._first_backoff_s
-        while True:
-            try:
-                await self.drain_once()
-                backoff = self._first_backoff_s
-            except (StoreUnavailable, ClaimConflict) as err:
-                log.warning("post ingest paused for %.1fs: %s", backoff, type(err).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._idle_s)
-            except TimeoutError:
-                pass
+    async def _one_by_one(self, batch: list[Pending[RawPost]]) -> None:
+        done: list[int] = []
+        try:
+            for pending in batch:
+                try:
+                    await self._service.ingest([pending.item])
+                except PAUSES:
+                    raise
+                except Exception as err:  # the post's own data: counted, parked after MAX_ATTEMPTS, others go on
+                    error = describe_error(err, redact)
+                    parked = await asyncio.to_thread(self._journal.mark_failed, pending.id, error)
+                    log.warning("post %s failed%s: %s", pending.item.key, "; parked" if parked else "; will retry",
+                                error)
+                    continue
+                done.append(pending.id)
+        finally:
+            # One transaction for the posts that went through, even when an outage stops the pass.
+            await asyncio.to_thread(self._journal.mark_done, done)
 
 
 __all__ = ["IngestReport", "IngestWorker"]

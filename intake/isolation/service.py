@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from hotline.kernel.records import LOCAL_TZ
 from intake.errors import InvalidTicket, TicketConflict, TicketNotFound
 from intake.isolation.assess import assess
 from intake.isolation.parse import parse_reply
@@ -32,7 +32,6 @@ from intake.zalo import party_of, zalo_user_of
 log = logging.getLogger(__name__)
 
 SYSTEM: Final = "system"
-LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 CONFLICT_RETRIES: Final = 5
 RECOVERY_READINGS: Final = 2
 CONTACTS_TTL_S: Final = 30.0

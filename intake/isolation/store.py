@@ -9,13 +9,12 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from intake.errors import TicketConflict, TicketNotFound
 from intake.isolation.records import Case
-from intake.store import StoreUnavailable, Version
+from hotline.kernel.records import Version
+from intake.errors import StoreUnavailable
 
 
 class CaseNotFound(TicketNotFound):
     """No case with that id (404)."""
-
-    code = "case_not_found"
 
 
 class CaseStore:

@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
-from intake import keys as intake_keys
+from hotline.kernel.request import ACTOR, json_body
 from intake.errors import InvalidTicket
 from intake.isolation.keys import ISOLATION
 from intake.isolation.records import CaseRegistration
@@ -16,11 +16,8 @@ routes = web.RouteTableDef()
 @routes.post("/api/isolation/cases")
 async def post_isolation_case(request: web.Request) -> web.Response:
     """Roles: operator, medical, admin. Register a home-isolation case (optionally from `ticket_id`)."""
-    try:
-        body = await request.json()
-    except ValueError as err:
-        raise InvalidTicket("body must be JSON") from err
+    body = await json_body(request, InvalidTicket)
     service = request.app[ISOLATION]
     registration = CaseRegistration.from_json(body, service.latest_today())
-    case = await service.register(registration, actor=request[intake_keys.ACTOR])
+    case = await service.register(registration, actor=request[ACTOR])
     return web.json_response(case.as_json(personal=True), status=HTTPStatus.CREATED)
