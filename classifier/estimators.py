@@ -145,20 +145,29 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         names = self.feature_names_
         coef = self.pipeline_[-1].coef_
         index = {label: i for i, label in enumerate(self.classes_)}
+        rows = features.tocsr()
+        if not rows.has_sorted_indices:  # the order scipy's row.multiply(...).tocsr() gave, so ties sort alike
+            rows = rows.sorted_indices()
+        # Every row's contributions in one vectorised product (issue 16): each stored value times the weight
+        # of its column for that row's label. A binary model's one row of weights speaks for its second class.
+        label_of = np.fromiter((index[label] for label in labels), dtype=np.intp, count=len(labels))
+        per_value = np.repeat(label_of, np.diff(rows.indptr))
+        if coef.shape[0] > 1:
+            contrib = rows.data * coef[per_value, rows.indices]
+        else:  # negating is exact, so this equals multiplying by the negated weights
+            contrib = rows.data * coef[0, rows.indices] * np.where(per_value == 0, -1.0, 1.0)
         reasons = []
-        for n, (row, label) in enumerate(zip(features, labels)):
-            weights = coef[index[label] if coef.shape[0] > 1 else 0]
-            if coef.shape[0] == 1 and index[label] == 0:
-                weights = -weights
-            contrib = row.multiply(weights).tocsr()
-            order = np.argsort(contrib.data)[::-1]
+        for n in range(len(labels)):
+            start, end = rows.indptr[n], rows.indptr[n + 1]
+            data, columns = contrib[start:end], rows.indices[start:end]
             text = None if texts is None else _raw(texts[n])
             seen: list[str] = []
             keys: set[str] = set()
-            for j in order:
-                if contrib.data[j] <= 0 or len(seen) >= top:
+            order = np.argsort(data)[::-1]
+            for value, column in zip(data[order].tolist(), columns[order].tolist()):
+                if value <= 0 or len(seen) >= top:
                     break
-                term = names[contrib.indices[j]]
+                term = names[column]
                 shown = term if text is None else as_written(text, term)
                 if shown is None:
                     continue
