@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from classifier.text import normalise, redact
+from classifier.estimators import explain_proba_all
+from classifier.text import redact
 from intake import queries
 from intake.errors import IntakeError, InvalidTicket, TicketConflict, TicketNotFound
 from intake.journal import Journal, JournalEntry
@@ -107,18 +108,14 @@ class Classification:
 
 def classify(text: str, *, category: Classifier, urgency: Classifier) -> Classification:
     """Run both models once on the normalised text (blocking: call it through asyncio.to_thread)."""
-    forms = [normalise(text)]
-    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
-    cat = str(category.classes_[cat_proba[0].argmax()])
-    urg = str(urgency.classes_[urg_proba[0].argmax()])
-    return Classification(cat, round(float(cat_proba[0].max()), 4), urg,
-                          tuple(dict.fromkeys(urg_reasons[0] + cat_reasons[0])))
+    return classify_many([text], category=category, urgency=urgency)[0]
 
 
 def classify_many(texts: Sequence[str], *, category: Classifier, urgency: Classifier) -> list[Classification]:
-    """`classify` for several texts, each model run once on all of them (blocking)."""
+    """`classify` for several texts, each model run once on all of them, the features made once when the two
+    models share them (blocking)."""
     forms = [forms_of(t) for t in texts]
-    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
+    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = explain_proba_all([category, urgency], forms)
     return [Classification(str(category.classes_[cp.argmax()]), round(float(cp.max()), 4),
                            str(urgency.classes_[up.argmax()]), tuple(dict.fromkeys(ur + cr)))
             for cp, cr, up, ur in zip(cat_proba, cat_reasons, urg_proba, urg_reasons)]
