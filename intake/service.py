@@ -24,6 +24,8 @@ SYSTEM: Final = "system"
 RELATED_WINDOW: Final = timedelta(hours=48)
 SMS_JOIN_WINDOW: Final = timedelta(hours=24)
 CONFLICT_RETRIES: Final = 5
+SMS_CHUNK: Final = 50
+"""Tickets per chunk of a batch of SMS entries; the chunks of a batch are written concurrently."""
 REPLY_ATTEMPTS: Final = 3
 
 
@@ -149,6 +151,7 @@ class IntakeService:
     zalo: ZaloMessaging | None = None
     check_in_reply: CheckInReply | None = None
     reply_backoff_s: float = 0.5
+    sms_chunk: int = SMS_CHUNK
 
     # --- journal entries -> tickets -------------------------------------------------------------
     async def apply(self, entry: JournalEntry) -> None:
@@ -314,6 +317,28 @@ class IntakeService:
                     continue
             groups.setdefault(tid, []).append(entry)
 
+        # Chunks of tickets in flight together: one chunk's classification runs while another's requests wait on
+        # Elasticsearch (a ticket's entries are all in one chunk, so each ticket's order holds; issue 16).
+        tids = list(groups)
+        size = self.sms_chunk
+        chunks = [{tid: groups[tid] for tid in tids[i:i + size]} for i in range(0, len(tids), size)]
+        outcomes = await asyncio.gather(*(self._write_sms(chunk) for chunk in chunks), return_exceptions=True)
+        for outcome in outcomes:  # every chunk has finished: an outage or a lost race is raised after all of them
+            if isinstance(outcome, BaseException):
+                raise outcome
+            chunk_done, chunk_fallback = outcome
+            done.extend(chunk_done)
+            fallback_tickets.update(chunk_fallback)
+        applied = set(done)
+        return BatchOutcome(done=done, fallback=[e for e in entries if e.id not in applied
+                                                 and (e.payload.get("ticket_id") in fallback_tickets
+                                                      or f"#{e.id}" in fallback_tickets)])
+
+    async def _write_sms(self, groups: dict[str, list[JournalEntry]]) -> tuple[list[int], set[str]]:
+        """Rounds of mget, classification, multi-search and conditional bulk for some tickets' entries: the
+        entries applied, and the tickets to apply one entry at a time."""
+        done: list[int] = []
+        fallback_tickets: set[str] = set()
         for _ in range(CONFLICT_RETRIES):
             if not groups:
                 break
@@ -344,10 +369,7 @@ class IntakeService:
                     fallback_tickets.add(tid)
             groups = retry
         fallback_tickets.update(groups)
-        applied = set(done)
-        return BatchOutcome(done=done, fallback=[e for e in entries if e.id not in applied
-                                                 and (e.payload.get("ticket_id") in fallback_tickets
-                                                      or f"#{e.id}" in fallback_tickets)])
+        return done, fallback_tickets
 
     async def _plan_sms(self, groups: Mapping[str, Sequence[JournalEntry]], current: Mapping[str, tuple[Ticket, Any]],
                         bad: set[str]) -> dict[str, Ticket | None]:
