@@ -25,7 +25,7 @@ REDUCED: Final = {
     "classify": ["--texts", "2000", "--reps", "5", "--per-text", "200"],
     "webhooks": ["--connections", "50", "200", "500", "--duration", "5"],
     "search": ["--docs", "100000", "--runs", "200"],
-    "ingest": ["--posts", "5000"],
+    "ingest": ["--posts", "20000", "--seconds", "20"],
     "drain": ["--seconds", "8"],
 }
 TIME_LIMIT_S: Final = {"classify": 240, "webhooks": 240, "search": 300, "ingest": 240, "drain": 120}
