@@ -167,7 +167,7 @@ async def run(es_url: str, most: int, batch: int, seconds: float | None) -> str:
                 + f"(c)/(a) = {cpu_only / best:.3f} bounds (b)/(a) on this machine: the per-post CPU work alone "
                 + "(pyvi segmentation, the model, MinHash) is slower than Elasticsearch indexing the finished document."
                 + "\n\nRaw rates by chunk size: " + ", ".join(f"{c}: {r:,.0f}/s" for c, r in raw.items())
-                + "\n\nWhere (b)'s time goes (ms per post; the CPU stages measured alone on 2,000 of the posts):\n\n"
+                + f"\n\nWhere (b)'s time goes (ms per post; the CPU stages measured alone on {min(n, 2000):,} of the posts):\n\n"
                 + report.table(["stage", "ms/post", "share of (b)"], cost_rows) + "\n")
     finally:
         await es.indices.delete(index=f"{PREFIX}*", ignore_unavailable=True, expand_wildcards="all")
