@@ -147,10 +147,12 @@ def test_models_fitted_on_one_corpus_share_features_and_explain_a_batch_as_one_a
     probes = ["hỏi giờ làm việc, mà bà em spo2 còn 85", "khu pho em bi phong toa het gao", "ông bị ngất",
               "cần thuốc gấp hôm nay cho bé sốt", "có người cầm dao ở chợ"]
 
-    shared = explain_proba_all([category, urgency, other], probes)
+    models: list[LinearTextClassifier | UrgencyClassifier] = [category, urgency, other]
+
+    shared = explain_proba_all(models, probes)
 
     assert category.features_key == urgency.features_key != other.features_key
-    for model, (proba, reasons) in zip([category, urgency, other], shared):
+    for model, (proba, reasons) in zip(models, shared):
         alone_proba, alone_reasons = model.explain_proba(probes)
         np.testing.assert_array_equal(proba, alone_proba)
         assert reasons == alone_reasons
