@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,7 +37,9 @@ from intake.worker import JournalWorker
 
 PREFIX = "bench-drain-"
 CHUNK = 1000
-"""Entries journaled between timed drains (journaling is not timed)."""
+"""Entries journaled between timed drains at most (journaling is not timed)."""
+PROBE = 100
+"""Entries of the first drain of a mode, which sizes the next ones to the time left (a slow CPU drains fewer)."""
 TARGET = 1000.0
 
 
@@ -59,17 +60,22 @@ def _entries(start: int, n: int, now: datetime, texts: list[str], mode: str) -> 
 
 async def _drain_for(seconds: float, make_worker: Callable[[Journal], JournalWorker], texts: list[str],
                      mode: str, tmp: Path) -> tuple[int, float]:
-    """Journal and drain chunks until `seconds` of draining have passed; (entries, seconds draining)."""
+    """Journal and drain chunks until `seconds` of draining have passed; (entries, seconds draining).
+
+    The first chunk is a probe of PROBE entries; each next one is what the rate so far drains in the time
+    left (at most CHUNK), so the mode takes about `seconds` on any CPU instead of a fixed count's time.
+    """
     journal = Journal(tmp / f"intake-{mode}.sqlite3")
-    drained, elapsed, now = 0, 0.0, datetime.now(timezone.utc)
+    drained, elapsed, now, chunk = 0, 0.0, datetime.now(timezone.utc), PROBE
     try:
         while elapsed < seconds:
-            journal.append_many(_entries(drained, CHUNK, now, texts, mode))
+            journal.append_many(_entries(drained, chunk, now, texts, mode))
             started = time.perf_counter()
             drained += await make_worker(journal).drain_once()
             elapsed += time.perf_counter() - started
             counts = journal.counts()
             assert counts["pending"] == 0 and counts["dead"] == 0 and counts["done"] == drained, counts
+            chunk = int(min(CHUNK, max(PROBE, drained / elapsed * (seconds - elapsed))))
     finally:
         journal.close()
     return drained, elapsed
@@ -108,7 +114,7 @@ async def run(es_url: str, seconds: float) -> str:
              f"{classify_s * 1000:.2f}"]]
     met = rate["batched"] >= TARGET
     return (f"## Intake worker drain rate (SMS entries, ~{seconds:.0f} s a mode)\n\n"
-            f"CPU: {report._cpu_model()} ({os.cpu_count()} cores), load {os.getloadavg()[0]:.2f}\n\n"
+            f"{report.machine_line()}\n\n"
             + report.table(["mode", "entries", "seconds", "entries/s", "ms each"], rows)
             + f"\n\nBatched is {rate['batched'] / rate['single']:.1f}× one at a time. Target ≥ {TARGET:,.0f} "
               f"entries/s batched: {'met' if met else 'not met'} on this machine (reported, never a failure).\n")
@@ -118,7 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.drain", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0,
-                        help="seconds of draining per mode (default 20; at least one chunk of 1,000 entries)")
+                        help="seconds of draining per mode (default 20; at least one probe of 100 entries)")
     parser.add_argument("--es-url", help="use this Elasticsearch instead of a throw-away search node")
     parser.add_argument("--heap", default="1g", help="heap of the throw-away search node")
     parser.add_argument("--results", type=Path, default=report.LATEST, help="Markdown file to append to")

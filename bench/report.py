@@ -58,6 +58,12 @@ def _load() -> str:
         return "unknown"
 
 
+def machine_line() -> str:
+    """One line naming the machine a section was measured on: CPU model, cores, load (issue 16: the same
+    benchmarks ran 3-4x slower on another CPU of the same size, so every section says which one it had)."""
+    return f"CPU: {_cpu_model()} ({os.cpu_count()} cores), load average {_load()}"
+
+
 def machine_header(title: str = "hotline benchmarks") -> str:
     """A Markdown header naming the machine: cores, CPU model, RAM, load, date."""
     return (f"# {title}\n\n"

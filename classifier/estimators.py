@@ -1,6 +1,7 @@
 """The category and urgency classifiers: scikit-learn estimators over raw Vietnamese texts."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -115,19 +116,39 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             labels = list(self.classes_[np.argmax(self.proba_of(features), axis=1)])
         return self.reasons_of(features, labels, top=top, texts=X)
 
-    def explain_proba(self, X: Sequence[Any], *, top: int = 3) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
+    def explain_proba(self, X: Sequence[Any], *, top: int = 3, features: Any = None
+                      ) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
         """`predict_proba` and `explain` (for the predicted labels) from one pass of the feature pipeline,
-        which is most of the cost of either: what a ticket classified one at a time needs."""
+        which is most of the cost of either: what a ticket classified one at a time needs.
+
+        `features`: the texts' `features` matrix when already computed by a model with the same `features_key`.
+        """
         check_is_fitted(self, "pipeline_")
         if not len(X):
             return np.zeros((0, len(self.classes_))), []
-        features = self.features(X)
+        features = self.features(X) if features is None else features
         proba = self.proba_of(features)
         return proba, self.reasons_of(features, list(self.classes_[np.argmax(proba, axis=1)]), top=top, texts=X)
 
     def features(self, X: Sequence[Any]) -> Any:
         """The sparse feature matrix of the texts (normalised inside)."""
         return self.pipeline_[:-1].transform(list(X))
+
+    @property
+    def features_key(self) -> str:
+        """A digest of the fitted vocabularies and IDF weights: models with the same key make the same `features`
+        of a text (category and urgency are trained on one corpus, so theirs are the same; issue 16)."""
+        check_is_fitted(self, "pipeline_")
+        key: str | None = getattr(self, "_features_key", None)
+        if key is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for name, branch in self.pipeline_.named_steps["features"].transformer_list:
+                vectorizer = branch.named_steps["tfidf"]
+                digest.update(repr((name, branch.named_steps["select"].form, vectorizer.get_params())).encode())
+                digest.update(repr(sorted(vectorizer.vocabulary_.items())).encode())
+                digest.update(np.ascontiguousarray(vectorizer.idf_).tobytes())
+            key = self._features_key = digest.hexdigest()
+        return key
 
     def proba_of(self, features: Any) -> npt.NDArray[np.float64]:
         """Class probabilities from a `features` matrix."""
@@ -143,20 +164,29 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         names = self.feature_names_
         coef = self.pipeline_[-1].coef_
         index = {label: i for i, label in enumerate(self.classes_)}
+        rows = features.tocsr()
+        if not rows.has_sorted_indices:  # the order scipy's row.multiply(...).tocsr() gave, so ties sort alike
+            rows = rows.sorted_indices()
+        # Every row's contributions in one vectorised product (issue 16): each stored value times the weight
+        # of its column for that row's label. A binary model's one row of weights speaks for its second class.
+        label_of = np.fromiter((index[label] for label in labels), dtype=np.intp, count=len(labels))
+        per_value = np.repeat(label_of, np.diff(rows.indptr))
+        if coef.shape[0] > 1:
+            contrib = rows.data * coef[per_value, rows.indices]
+        else:  # negating is exact, so this equals multiplying by the negated weights
+            contrib = rows.data * coef[0, rows.indices] * np.where(per_value == 0, -1.0, 1.0)
         reasons = []
-        for n, (row, label) in enumerate(zip(features, labels)):
-            weights = coef[index[label] if coef.shape[0] > 1 else 0]
-            if coef.shape[0] == 1 and index[label] == 0:
-                weights = -weights
-            contrib = row.multiply(weights).tocsr()
-            order = np.argsort(contrib.data)[::-1]
+        for n in range(len(labels)):
+            start, end = rows.indptr[n], rows.indptr[n + 1]
+            data, columns = contrib[start:end], rows.indices[start:end]
             text = None if texts is None else _raw(texts[n])
             seen: list[str] = []
             keys: set[str] = set()
-            for j in order:
-                if contrib.data[j] <= 0 or len(seen) >= top:
+            order = np.argsort(data)[::-1]
+            for value, column in zip(data[order].tolist(), columns[order].tolist()):
+                if value <= 0 or len(seen) >= top:
                     break
-                term = names[contrib.indices[j]]
+                term = names[column]
                 shown = term if text is None else as_written(text, term)
                 if shown is None:
                     continue
@@ -166,6 +196,23 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
                     seen.append(shown)
             reasons.append(seen)
         return reasons
+
+
+def explain_proba_all(models: Sequence[Any], X: Sequence[Any], *, top: int = 3
+                      ) -> list[tuple[npt.NDArray[np.float64], list[list[str]]]]:
+    """Each model's `explain_proba` of the same texts; the texts are featurised once per `features_key`
+    (models without one featurise on their own)."""
+    shared: dict[str, Any] = {}
+    out = []
+    for model in models:
+        key = getattr(model, "features_key", None)
+        if not isinstance(key, str) or not len(X):
+            out.append(model.explain_proba(X, top=top))
+            continue
+        if key not in shared:
+            shared[key] = model.features(X)
+        out.append(model.explain_proba(X, top=top, features=shared[key]))
+    return out
 
 
 def _raw(x: Any) -> str:
@@ -209,18 +256,29 @@ class UrgencyClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         forms = Normaliser().transform(X)  # once, for both the model and the rules
         return self._with_rules(self.model_.predict_proba(forms), self._rules(forms))
 
-    def explain_proba(self, X: Sequence[Any], *, top: int = 3) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
-        """`predict_proba` and `explain` for the predicted labels, normalising and featurising once."""
+    def explain_proba(self, X: Sequence[Any], *, top: int = 3, features: Any = None
+                      ) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
+        """`predict_proba` and `explain` for the predicted labels, normalising and featurising once
+        (`features`: as LinearTextClassifier.explain_proba)."""
         check_is_fitted(self, "model_")
         forms = Normaliser().transform(X)
         if not forms:
             return np.zeros((0, len(self.classes_))), []
         rules = self._rules(forms)
-        features = self.model_.features(forms)
+        features = self.model_.features(forms) if features is None else features
         proba = self._with_rules(self.model_.proba_of(features), rules)
         labels = list(self.classes_[np.argmax(proba, axis=1)])
         learned = self.model_.reasons_of(features, labels, top=top, texts=forms)
         return proba, self._combine(rules, learned, labels, top)
+
+    def features(self, X: Sequence[Any]) -> Any:
+        """The learned model's feature matrix of the texts."""
+        return self.model_.features(Normaliser().transform(X))
+
+    @property
+    def features_key(self) -> str:
+        """The learned model's `features_key`."""
+        return str(self.model_.features_key)
 
     def _with_rules(self, proba: npt.NDArray[np.float64], rules: list[list[str]]) -> npt.NDArray[np.float64]:
         index = {label: i for i, label in enumerate(self.classes_)}

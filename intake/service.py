@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from classifier.text import normalise, redact
+from classifier.estimators import explain_proba_all
+from classifier.text import redact
 from hotline.kernel.records import Change, with_event
 from intake import queries
 from intake.commands import (CallStarted, Command, ManualReported, RecordingCompleted, ReplyRequested, SmsReceived,
@@ -26,6 +27,8 @@ SYSTEM: Final = "system"
 RELATED_WINDOW: Final = timedelta(hours=48)
 SMS_JOIN_WINDOW: Final = timedelta(hours=24)
 CONFLICT_RETRIES: Final = 5
+SMS_CHUNK: Final = 50
+"""Tickets per chunk of a batch of SMS entries; the chunks of a batch are written concurrently."""
 REPLY_ATTEMPTS: Final = 3
 
 
@@ -110,18 +113,14 @@ class Classification:
 
 def classify(text: str, *, category: Classifier, urgency: Classifier) -> Classification:
     """Run both models once on the normalised text (blocking: call it through asyncio.to_thread)."""
-    forms = [normalise(text)]
-    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
-    cat = str(category.classes_[cat_proba[0].argmax()])
-    urg = str(urgency.classes_[urg_proba[0].argmax()])
-    return Classification(cat, round(float(cat_proba[0].max()), 4), urg,
-                          tuple(dict.fromkeys(urg_reasons[0] + cat_reasons[0])))
+    return classify_many([text], category=category, urgency=urgency)[0]
 
 
 def classify_many(texts: Sequence[str], *, category: Classifier, urgency: Classifier) -> list[Classification]:
-    """`classify` for several texts, each model run once on all of them (blocking)."""
+    """`classify` for several texts, each model run once on all of them, the features made once when the two
+    models share them (blocking)."""
     forms = [forms_of(t) for t in texts]
-    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = category.explain_proba(forms), urgency.explain_proba(forms)
+    (cat_proba, cat_reasons), (urg_proba, urg_reasons) = explain_proba_all([category, urgency], forms)
     return [Classification(str(category.classes_[cp.argmax()]), round(float(cp.max()), 4),
                            str(urgency.classes_[up.argmax()]), tuple(dict.fromkeys(ur + cr)))
             for cp, cr, up, ur in zip(cat_proba, cat_reasons, urg_proba, urg_reasons)]
@@ -155,6 +154,7 @@ class IntakeService:
     zalo: ZaloMessaging | None = None
     check_in_reply: CheckInReply | None = None
     reply_backoff_s: float = 0.5
+    sms_chunk: int = SMS_CHUNK
 
     # --- journal entries -> tickets -------------------------------------------------------------
     async def apply(self, entry: JournalEntry) -> None:
@@ -321,6 +321,28 @@ class IntakeService:
                     continue
             groups.setdefault(tid, []).append(entry)
 
+        # Chunks of tickets in flight together: one chunk's classification runs while another's requests wait on
+        # Elasticsearch (a ticket's entries are all in one chunk, so each ticket's order holds; issue 16).
+        tids = list(groups)
+        size = self.sms_chunk
+        chunks = [{tid: groups[tid] for tid in tids[i:i + size]} for i in range(0, len(tids), size)]
+        outcomes = await asyncio.gather(*(self._write_sms(chunk) for chunk in chunks), return_exceptions=True)
+        for outcome in outcomes:  # every chunk has finished: an outage or a lost race is raised after all of them
+            if isinstance(outcome, BaseException):
+                raise outcome
+            chunk_done, chunk_fallback = outcome
+            done.extend(chunk_done)
+            fallback_tickets.update(chunk_fallback)
+        applied = set(done)
+        return BatchOutcome(done=done, fallback=[e for e in entries if e.id not in applied
+                                                 and (e.payload.get("ticket_id") in fallback_tickets
+                                                      or f"#{e.id}" in fallback_tickets)])
+
+    async def _write_sms(self, groups: dict[str, list[JournalEntry]]) -> tuple[list[int], set[str]]:
+        """Rounds of mget, classification, multi-search and conditional bulk for some tickets' entries: the
+        entries applied, and the tickets to apply one entry at a time."""
+        done: list[int] = []
+        fallback_tickets: set[str] = set()
         for _ in range(CONFLICT_RETRIES):
             if not groups:
                 break
@@ -351,10 +373,7 @@ class IntakeService:
                     fallback_tickets.add(tid)
             groups = retry
         fallback_tickets.update(groups)
-        applied = set(done)
-        return BatchOutcome(done=done, fallback=[e for e in entries if e.id not in applied
-                                                 and (e.payload.get("ticket_id") in fallback_tickets
-                                                      or f"#{e.id}" in fallback_tickets)])
+        return done, fallback_tickets
 
     async def _plan_sms(self, groups: Mapping[str, Sequence[JournalEntry]], current: Mapping[str, tuple[Ticket, Any]],
                         bad: set[str]) -> dict[str, Ticket | None]:

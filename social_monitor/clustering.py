@@ -103,7 +103,17 @@ def new_claim(mention: Mention, at: datetime) -> Claim:
 
 
 def add_mentions(claim: Claim, mentions: Sequence[Mention], now: datetime, policy: FlagPolicy) -> Claim:
-    """Fold mentions into the claim: counts, reach, growth, known-claim verdict, flags."""
+    """Fold mentions into the claim: counts, reach, growth, known-claim verdict, flags.
+
+    A mention the claim already lists (its post or ticket id) is not counted again: the same post ingested by
+    two replicas at once, where the second one's create of the claim lost and it joins the winner, or a batch
+    replayed after a crash between the claim's write and the posts' (issue 16). The claim is returned
+    unchanged when nothing is left to fold in.
+    """
+    counted = {*claim.post_ids, *claim.ticket_ids}
+    mentions = [m for m in mentions if (m.ticket_id or m.post_id) not in counted]
+    if not mentions:
+        return claim
     hourly = dict(claim.hourly)
     for m in mentions:
         key = hour_key(m.seen_at)

@@ -153,11 +153,15 @@ class SocialService:
         for i, claim_id in claim_of.items():
             by_claim[claim_id].append(mentions[i])
         created = [add_mentions(claim, by_claim[c], now, self.policy) for c, claim in opened.items()]
-        updated = [(add_mentions(candidates[c][0], group, now, self.policy), candidates[c][1])
-                   for c, group in by_claim.items() if c not in opened and c in candidates]
-        # Claims known only through an indexed copy were not fetched as candidates: read them one by one.
-        unread = [c for c in by_claim if c not in opened and c not in candidates]
-        for claim_id in [*await self.store.write_claims(created, updated), *unread]:
+        # Claims known only through an indexed copy were not fetched as candidates: read in one mget (issue 16).
+        joined = {c: candidates[c] for c in by_claim if c not in opened and c in candidates}
+        joined |= await self.store.claims_by_id([c for c in by_claim if c not in opened and c not in candidates])
+        updated = [(new, version) for new, (old, version) in
+                   ((add_mentions(claim, by_claim[c], now, self.policy), (claim, version))
+                    for c, (claim, version) in joined.items()) if new is not old]  # unchanged: nothing to write
+        # A claim deleted meanwhile (merged) fails in _update_claim as it would alone; a conflict is re-read there.
+        missing = [c for c in by_claim if c not in opened and c not in joined]
+        for claim_id in [*await self.store.write_claims(created, updated), *missing]:
             await self._update_claim(claim_id, by_claim[claim_id], now)
         posts = [_post(fresh[i], forms[i], hashes[i], mentions[i], claim_of[i], now, self.policy) for i in originals]
         # Copies are indexed too (where a rumour spread matters), marked, unscored: a replay then sees them.
@@ -270,10 +274,15 @@ class SocialService:
         return self._matcher
 
     async def _update_claim(self, claim_id: str, mentions: Sequence[Mention], now: datetime) -> None:
+        """Join mentions to a claim read afresh: one that changed since it was read, or one another replica
+        created first under the same id (the id is its first post's, so both named it alike)."""
         for _ in range(CONFLICT_RETRIES):
             claim, version = await self.store.get_claim(claim_id)
+            updated = add_mentions(claim, mentions, now, self.policy)
+            if updated is claim:  # the winner already counts every one of them
+                return
             try:
-                await self.store.save_claim(add_mentions(claim, mentions, now, self.policy), version)
+                await self.store.save_claim(updated, version)
                 return
             except ClaimConflict:
                 continue  # a reviewer saved meanwhile: re-read and apply the mentions again

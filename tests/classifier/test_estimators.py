@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 
-from classifier.estimators import LinearTextClassifier, UrgencyClassifier
+from classifier.estimators import LinearTextClassifier, UrgencyClassifier, explain_proba_all
 from classifier.protocols import Explains, TextClassifier
 from classifier.text import fold
 
@@ -137,3 +137,25 @@ def test_explain_proba_is_predict_proba_and_explain_in_one_pass(make: object) ->
     assert any(reasons)
     empty_proba, empty_reasons = clf.explain_proba([])
     assert empty_proba.shape == (0, len(clf.classes_)) and empty_reasons == []
+
+
+def test_models_fitted_on_one_corpus_share_features_and_explain_a_batch_as_one_at_a_time() -> None:
+    texts = [t for t, _ in URGENT]
+    category = LinearTextClassifier().fit(texts, ["medical" if y == "emergency" else "other" for _, y in URGENT])
+    urgency = UrgencyClassifier().fit(texts, [y for _, y in URGENT])
+    other = _fit(LinearTextClassifier())
+    probes = ["hỏi giờ làm việc, mà bà em spo2 còn 85", "khu pho em bi phong toa het gao", "ông bị ngất",
+              "cần thuốc gấp hôm nay cho bé sốt", "có người cầm dao ở chợ"]
+
+    models: list[LinearTextClassifier | UrgencyClassifier] = [category, urgency, other]
+
+    shared = explain_proba_all(models, probes)
+
+    assert category.features_key == urgency.features_key != other.features_key
+    for model, (proba, reasons) in zip(models, shared):
+        alone_proba, alone_reasons = model.explain_proba(probes)
+        np.testing.assert_array_equal(proba, alone_proba)
+        assert reasons == alone_reasons
+        # the vectorised reasons of a batch are those of each text on its own
+        assert reasons == [model.explain_proba([text])[1][0] for text in probes]
+    assert any(reasons for _, reasons in shared)

@@ -69,7 +69,8 @@ async def services(settings: Settings, es: AsyncElasticsearch, unique_prefix: st
     async with aiohttp.ClientSession() as session:
         service = await make_service(replace(settings, index_prefix=a), es, session, fetcher)
         service.clock = lambda: NOW
-        yield service, replace(service, store=TicketStore(es, f"{b}tickets"))
+        # chunks of 4 tickets: the batches' chunks are written concurrently, as with a full batch of 200
+        yield service, replace(service, store=TicketStore(es, f"{b}tickets"), sms_chunk=4)
     await fetcher.close()
 
 
