@@ -27,6 +27,7 @@ import social_monitor.claim_pairs_index
 import social_monitor.claims_index
 import social_monitor.index
 import social_monitor.known_claims_index
+import social_monitor.leases_index
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class IndexSpec:
 SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
     intake.index, intake.isolation.index, social_monitor.index, social_monitor.claims_index,
     social_monitor.known_claims_index, social_monitor.claim_pairs_index, dashboards.users_index,
-    dashboards.sessions_index, dashboards.audit_index))
+    dashboards.sessions_index, dashboards.audit_index, social_monitor.leases_index))
 
 
 @dataclass(frozen=True, slots=True)
