@@ -24,3 +24,9 @@ class UserExists(DashboardError):
     """A user with that name exists already (409)."""
 
     code = "user_exists"
+
+
+class ThrottleContended(DashboardError):
+    """One sign-in throttle key changed by too many parallel attempts to be counted now (answered as 429)."""
+
+    code = "throttle_contended"
