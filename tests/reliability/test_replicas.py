@@ -3,19 +3,22 @@
 Two `hotline run` processes and two `hotline worker` processes (INTAKE_WORKER=external), each pair with its own
 DATA_DIR, share the node at ES_URL under one index prefix; a local server plays two RSS feeds and counts every
 request. Checked: each source is fetched once per interval across both replicas; the same posts pushed to both
-at once make one claim per rumour; signed SMS webhooks split (and partly repeated) across the replicas become
+at once make one claim per rumour; a session opened on one replica works on the other and sign-in failures
+count across both; signed SMS webhooks split (and partly repeated) across the replicas become
 one ticket each; a replica killed with SIGKILL has its sources taken over by the other within the lease time.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,9 @@ import pytest
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
+from dashboards.accounts import User
+from dashboards.keys import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from dashboards.store import UserStore
 from hotline.settings import Settings
 from tests.factories import KEYS, PUBLIC_URL, TWILIO_TOKEN, auth, make_sms
 from tests.reliability.storm import _free_port, count_stored, deliver
@@ -34,6 +40,7 @@ FEED = (Path(__file__).resolve().parent.parent / "data" / "social" / "feed_news.
 INTERVAL_S = 4
 LEASE_TTL_S = 6
 SOURCES = ("tin-a", "tin-b")
+PASSWORD = "mật-khẩu-đủ-dài-1"
 RUMOURS = ("Tối nay 23h trực thăng rải thuốc khử trùng toàn tỉnh Bình Dương, đóng kín cửa, không ra đường",
            "Nước máy Dĩ An nhiễm độc từ sáng nay, tuyệt đối không dùng để nấu ăn",
            "Ngày mai phong tỏa toàn bộ thành phố Thủ Dầu Một, chợ đóng cửa ba tuần")
@@ -131,6 +138,19 @@ async def feeds() -> AsyncIterator[FeedServer]:
     await runner.cleanup()
 
 
+async def _login(session: aiohttp.ClientSession, replica: Replica, username: str, password: str) -> aiohttp.ClientResponse:
+    """Sign in as a browser does; the login form's CSRF pair is read from the replica that serves the form."""
+    async with session.get(f"{replica.url}/login") as page:
+        token = re.search(r'name="login_csrf" value="([^"]+)"', await page.text())
+        cookie = page.cookies[LOGIN_CSRF_COOKIE].value
+    assert token is not None
+    async with session.post(f"{replica.url}/login", allow_redirects=False,
+                            data={"username": username, "password": password, "login_csrf": token[1], "next": ""},
+                            headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={cookie}", "Accept": "text/html"}) as resp:
+        await resp.read()
+        return resp
+
+
 async def _holders(es: AsyncElasticsearch, prefix: str) -> dict[str, str]:
     resp: Any = await es.mget(index=f"{prefix}leases", ids=[f"source:{s}" for s in SOURCES])
     return {d["_id"].removeprefix("source:"): d["_source"]["holder"] for d in resp["docs"] if d.get("found")}
@@ -163,6 +183,18 @@ async def test_two_replicas_share_sources_claims_tickets_and_take_over(
         started = time.monotonic()
         print(f"both replicas answered {started - began:.0f} s after start")
         a, b = replicas
+
+        # A session opened on one replica is valid on the other; sign-in failures add up across both.
+        await UserStore(es, f"{unique_prefix}users").create(User.new("lan", "operator", PASSWORD, datetime.now(
+            timezone.utc)))
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+            signed_in = await _login(session, a, "lan", PASSWORD)
+            assert signed_in.status == 303
+            cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in.cookies[SESSION_COOKIE].value}"}
+            async with session.get(f"{b.url}/operator", headers=cookie, allow_redirects=False) as page:
+                assert page.status == 200
+            refused = [(await _login(session, (a, b)[n % 2], "khach", "sai-mat-khau")).status for n in range(6)]
+            assert refused == [401] * 5 + [429]  # five failures in all, counted on two replicas
 
         # Each source fetched once per interval across the fleet, while both replicas run.
         await asyncio.sleep(3 * INTERVAL_S + 1)
