@@ -18,3 +18,7 @@ class UserNotFound(DashboardError, NotFound):
 
 class UserExists(DashboardError, Conflict):
     """A user with that name exists already (409)."""
+
+
+class ThrottleContended(DashboardError):
+    """One sign-in throttle key changed by too many parallel attempts to be counted now (answered as 429)."""

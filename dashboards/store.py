@@ -11,7 +11,11 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from dashboards.accounts import USERNAME, User
 from dashboards import queries
-from dashboards.errors import UserExists, UserNotFound
+from dashboards.errors import ThrottleContended, UserExists, UserNotFound
+from dashboards.throttle import Edit
+
+MAX_CONFLICT_RETRIES = 50
+"""Re-reads of one throttle key after conflicting writes: parallel guesses for one name all land on one document."""
 
 
 class UserStore:
@@ -152,3 +156,62 @@ class AuditStore:
         return [AuditEntry(datetime.fromisoformat(s["at"]), s["actor"], s["action"], s["target_type"],
                            s["target_id"], s.get("before") or {}, s.get("after") or {})
                 for s in (h["_source"] for h in resp["hits"]["hits"])]
+
+
+class ThrottleStore:
+    """Sign-in failure times per key in the `sign_in_failures` alias (a dashboards.throttle.FailureLog)."""
+
+    def __init__(self, es: AsyncElasticsearch, alias: str) -> None:
+        self._es = es
+        self._alias = alias
+
+    async def read(self, key: str) -> list[datetime]:
+        """The key's failure times, oldest first (a real-time get)."""
+        try:
+            doc = (await self._es.get(index=self._alias, id=_token_id(key)))["_source"]
+        except NotFoundError:
+            return []
+        return [datetime.fromisoformat(t) for t in doc["times"]]
+
+    async def change(self, key: str, edit: Edit) -> None:
+        """Read, edit, write conditionally on the version read; a conflict re-reads and edits again."""
+        doc_id = _token_id(key)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                resp = await self._es.get(index=self._alias, id=doc_id)
+                times = [datetime.fromisoformat(t) for t in resp["_source"]["times"]]
+                version: dict[str, Any] | None = {"if_seq_no": resp["_seq_no"],
+                                                  "if_primary_term": resp["_primary_term"]}
+            except NotFoundError:
+                times, version = [], None
+            changed = edit(times)
+            if changed is None:
+                return
+            try:
+                if version is not None and not changed:
+                    await self._es.delete(index=self._alias, id=doc_id, **version)
+                elif changed:
+                    doc = {"times": [t.isoformat() for t in changed], "updated_at": changed[-1].isoformat()}
+                    if version is None:
+                        await self._es.create(index=self._alias, id=doc_id, document=doc)
+                    else:
+                        await self._es.index(index=self._alias, id=doc_id, document=doc, **version)
+                return
+            except (ConflictError, NotFoundError):
+                continue  # another replica changed the key between our read and our write
+        raise ThrottleContended(f"{MAX_CONFLICT_RETRIES} conflicting writes in a row to one sign-in throttle key")
+
+    async def purge(self, before: datetime) -> int:
+        """Delete keys whose last failure is older than `before` (they no longer count); returns how many."""
+        await self._es.indices.refresh(index=self._alias)
+        resp = await self._es.search(index=self._alias, size=1000, source=False, seq_no_primary_term=True,
+                                     query={"range": {"updated_at": {"lt": before.isoformat()}}})
+        deleted = 0
+        for hit in resp["hits"]["hits"]:
+            try:  # conditional: a failure counted since the search keeps its key
+                await self._es.delete(index=self._alias, id=hit["_id"], if_seq_no=hit["_seq_no"],
+                                      if_primary_term=hit["_primary_term"])
+                deleted += 1
+            except (ConflictError, NotFoundError):
+                pass
+        return deleted

@@ -20,7 +20,7 @@ from dashboards import history, keys, service
 from intake import keys as intake_keys
 from intake.store import TicketStore
 from dashboards.accounts import ROLES
-from dashboards.errors import DashboardError
+from dashboards.errors import DashboardError, ThrottleContended
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -91,7 +91,10 @@ async def post_login(request: web.Request) -> web.StreamResponse:
     username, throttle = str(form.get("username", "")), request.app[keys.SIGN_IN_THROTTLE]
     address = request.remote  # the client's, when a trusted proxy forwarded it (hotline/web.py)
     # Reserved before the password is checked and counted at once: parallel guesses cannot all be checked.
-    wait = throttle.reserve(username, address)
+    try:
+        wait = await throttle.reserve(username, address)
+    except ThrottleContended:  # a flood of parallel guesses for one name: refuse unchecked, like a busy checker
+        wait = BUSY_RETRY
     if wait is not None:  # refused before the password is checked: guessing costs the server nothing
         log.warning("sign-in throttled for %s", address)
         return _too_many(request, cookie_token, form, wait)
@@ -99,7 +102,7 @@ async def post_login(request: web.Request) -> web.StreamResponse:
         user = await service.authenticate(username, str(form.get("password", "")), users=request.app[keys.USERS],
                                           checker=request.app[keys.PASSWORD_CHECKER])
     except service.CheckerBusy:
-        throttle.release(username, address)  # not checked: give the attempt back
+        await throttle.release(username, address)  # not checked: give the attempt back
         log.warning("sign-in refused unchecked: password checks queued to their limit")
         return _too_many(request, cookie_token, form, BUSY_RETRY)
     if user is None:
@@ -111,7 +114,7 @@ async def post_login(request: web.Request) -> web.StreamResponse:
             request, login_csrf=cookie_token, next=_safe_next(str(form.get("next", ""))),
             error=WRONG_PASSWORD), status=HTTPStatus.UNAUTHORIZED)
         return response
-    throttle.succeeded(username, address)
+    await throttle.succeeded(username, address)
     config = request.app[keys.SESSION_CONFIG]
     token, _ = await request.app[keys.SESSIONS].create(user, _now(), config.ttl)
     target = _safe_next(str(form.get("next", ""))) or "/"

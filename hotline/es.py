@@ -27,8 +27,11 @@ def make_es(settings: Settings) -> AsyncElasticsearch:
         auth["basic_auth"] = (settings.es_username, settings.es_password)
     if settings.es_ca_certs:
         auth["ca_certs"] = settings.es_ca_certs
+    # ES_URL may list several nodes of one cluster, comma-separated: the client spreads requests over them
+    # and keeps going when one is down (deploy/replicas.compose.yml).
+    hosts = [url.strip() for url in settings.es_url.split(",") if url.strip()]
     return AsyncElasticsearch(
-        settings.es_url,
+        hosts,
         request_timeout=settings.es_timeout_s,
         max_retries=2,
         retry_on_timeout=True,

@@ -20,6 +20,7 @@ from elasticsearch.helpers import async_bulk, async_scan
 
 import dashboards.audit_index
 import dashboards.sessions_index
+import dashboards.throttle_index
 import dashboards.users_index
 import intake.index
 import intake.isolation.index
@@ -27,6 +28,7 @@ import social_monitor.claim_pairs_index
 import social_monitor.claims_index
 import social_monitor.index
 import social_monitor.known_claims_index
+import social_monitor.leases_index
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,8 @@ class IndexSpec:
 SPECS: Final = tuple(IndexSpec.from_module(m) for m in (
     intake.index, intake.isolation.index, social_monitor.index, social_monitor.claims_index,
     social_monitor.known_claims_index, social_monitor.claim_pairs_index, dashboards.users_index,
-    dashboards.sessions_index, dashboards.audit_index))
+    dashboards.sessions_index, dashboards.audit_index, social_monitor.leases_index,
+    dashboards.throttle_index))
 
 
 @dataclass(frozen=True, slots=True)

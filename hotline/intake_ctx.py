@@ -17,6 +17,7 @@ from hotline.audit import AuditLog
 from hotline.es import open_es
 from hotline.fetch import GuardedFetcher, policy_from
 from hotline.settings import Settings
+from hotline.social_ctx import make_leases
 from intake import keys as intake_keys
 from intake.isolation.keys import ISOLATION
 from intake.isolation.service import IsolationConfig, IsolationService
@@ -33,6 +34,7 @@ from intake.twilio_api import TwilioApi
 from intake.worker import JournalWorker
 from intake.zalo_api import TokenFile, TokenPair, ZaloApi
 from models import registry
+from social_monitor.leases import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,28 @@ def _speech(model_dir: str | None) -> Any:
         return None
     from intake.speech import make_engine
     return make_engine(model_dir)
+
+
+ESCALATION_CLAIM: Final = timedelta(minutes=10)
+"""A replica's claim on sending one ticket's escalation SMS: if it dies before the ticket is marked escalated,
+another replica sends after this long."""
+
+
+def make_escalation_claim(leases: LeaseStore) -> Callable[[str], Awaitable[bool]]:
+    """Create-if-absent (or expired) of `escalation:<ticket id>` in the leases index: one replica sends."""
+    async def claim(ticket_id: str) -> bool:
+        return await leases.acquire(f"escalation:{ticket_id}", ESCALATION_CLAIM) is not None
+    return claim
+
+
+def leased(leases: LeaseStore, name: str, ttl: timedelta, job: Callable[[], Awaitable[Any]]) -> Callable[
+        [], Awaitable[Any]]:
+    """`job`, run only by the replica holding the lease `name` (renewed each round; taken over when it lapses)."""
+    async def run() -> Any:
+        if await leases.acquire(name, ttl) is None:
+            return None
+        return await job()
+    return run
 
 
 async def _every(interval_s: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
@@ -111,7 +135,7 @@ def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str
 
 
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession,
-                       fetcher: GuardedFetcher) -> IntakeService:
+                       fetcher: GuardedFetcher, leases: LeaseStore | None = None) -> IntakeService:
     """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
     category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
                                              asyncio.to_thread(registry.load, "urgency"))
@@ -127,6 +151,7 @@ async def make_service(settings: Settings, es: AsyncElasticsearch, session: aioh
         store=TicketStore(es, settings.alias("tickets")), category=category, urgency=urgency, locate=locate,
         speech=speech, messaging=messaging, on_call=settings.on_call_numbers, outcome_sms=settings.outcome_sms,
         audit=AuditLog.for_settings(settings, es), zalo=zalo, assignees=_operator_check(settings, es),
+        claim_escalation=make_escalation_claim(leases) if leases is not None else None,
         sla=SlaPolicy(timedelta(minutes=settings.sla_emergency_min), timedelta(minutes=settings.sla_high_min),
                       timedelta(minutes=settings.sla_normal_min)))
 
@@ -136,8 +161,9 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     session = aiohttp.ClientSession()
     fetcher = GuardedFetcher(policy_from(settings))
+    leases = make_leases(settings, app[keys.ES])
     try:
-        service = await make_service(settings, app[keys.ES], session, fetcher)
+        service = await make_service(settings, app[keys.ES], session, fetcher, leases)
     except BaseException:
         await session.close()
         await fetcher.close()
@@ -166,8 +192,11 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("journal worker external: %d entries pending for `hotline worker`", pending)
     tasks.append(asyncio.create_task(_every(settings.escalation_interval_s, service.escalate_overdue, "escalation"),
                                      name="escalation"))
-    tasks.append(asyncio.create_task(_every(settings.isolation_interval_s, lambda: isolation.tick(
-        datetime.now(timezone.utc)), "isolation check-ins"), name="isolation"))
+    # One replica runs the check-in rounds (a round asks patients by SMS before it saves the case).
+    round_ttl = timedelta(seconds=max(settings.lease_ttl_s, 3 * settings.isolation_interval_s))
+    tasks.append(asyncio.create_task(_every(settings.isolation_interval_s, leased(
+        leases, "round:isolation", round_ttl, lambda: isolation.tick(datetime.now(timezone.utc))),
+        "isolation check-ins"), name="isolation"))
     yield
     for task in tasks:
         task.cancel()

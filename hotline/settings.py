@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -198,6 +199,12 @@ class Settings:
     isolation_ward_on_call: Mapping[str, str] = field(default_factory=dict)
     """"district/ward" -> the ward medical team's on-call number (ISOLATION_WARD_ON_CALL)."""
     isolation_interval_s: int = 60
+    # Several replicas on one cluster (issue 16).
+    replica_id: str = ""
+    """This replica's name in leases (REPLICA_ID); empty: hostname and process id."""
+    lease_ttl_s: int = 60
+    """How long a replica's lease on a source (or a periodic round) lasts unrenewed: a dead replica's work is
+    taken over within this time. It must exceed the longest fetch (FETCH_TIMEOUT)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -270,6 +277,8 @@ class Settings:
             isolation_retention_days=_int_in(env, "ISOLATION_RETENTION_DAYS", d.isolation_retention_days, 1, 3650),
             isolation_ward_on_call=_ward_numbers(env, "ISOLATION_WARD_ON_CALL"),
             isolation_interval_s=_int_in(env, "ISOLATION_INTERVAL", d.isolation_interval_s, 5, 3600),
+            replica_id=env.get("REPLICA_ID", "").strip(),
+            lease_ttl_s=_int_in(env, "LEASE_TTL", d.lease_ttl_s, 3, 3600),
         )
 
     def alias(self, name: str) -> str:
@@ -279,6 +288,11 @@ class Settings:
     def with_es_url(self, url: str) -> Settings:
         """A copy pointing at `url` (used once the local search node is up)."""
         return replace(self, es_url=url)
+
+    @property
+    def replica(self) -> str:
+        """This replica's identity in leases: REPLICA_ID, or hostname:pid (unique on one machine and across them)."""
+        return self.replica_id or f"{socket.gethostname()}:{os.getpid()}"
 
     @property
     def journal_path(self) -> Path:

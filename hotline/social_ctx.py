@@ -8,6 +8,7 @@ import uuid
 import logging
 from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any, Final
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from social_monitor.clustering import FlagPolicy
 from social_monitor.collectors import (Collector, FacebookCollector, RssCollector, TicketCollector,
                                        parse_sources)
 from social_monitor.journal import PostJournal
+from social_monitor.leases import LeaseStore
 from social_monitor.matching import ClaimMatcher
 from social_monitor.pairs import PairScorer
 from social_monitor.scheduler import CollectorScheduler
@@ -108,6 +110,11 @@ def make_analyser(settings: Settings, scorer: Scorer | None) -> Analyser:
     return ThreadAnalyser(scorer)
 
 
+def make_leases(settings: Settings, es: AsyncElasticsearch) -> LeaseStore:
+    """This replica's leases (sources, periodic rounds, escalation SMS), held as REPLICA_ID or hostname:pid."""
+    return LeaseStore(es, settings.alias("leases"), settings.replica)
+
+
 def make_collectors(settings: Settings, fetcher: GuardedFetcher, store: SocialStore) -> list[Collector]:
     """One collector per configured source, plus the hotline's misinformation tickets."""
     interval = float(settings.social_poll_interval_s)
@@ -136,7 +143,8 @@ async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     worker = IngestWorker(journal, service, max_backoff_s=settings.journal_max_backoff_s,
                           retention=timedelta(days=settings.journal_retention_days))
     scheduler = CollectorScheduler(journal, make_collectors(settings, fetcher, service.store), on_accept=worker.notify,
-                                   max_backoff_s=float(settings.social_max_backoff_s))
+                                   max_backoff_s=float(settings.social_max_backoff_s),
+                                   leases=make_leases(settings, es), lease_ttl=timedelta(seconds=settings.lease_ttl_s))
     app[social_keys.CONFIG] = social_keys.SocialConfig(
         claimreview_publisher=settings.claimreview_publisher)
     app[social_keys.JOURNAL], app[social_keys.WORKER], app[social_keys.SCHEDULER] = journal, worker, scheduler

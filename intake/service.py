@@ -155,6 +155,9 @@ class IntakeService:
     check_in_reply: CheckInReply | None = None
     reply_backoff_s: float = 0.5
     sms_chunk: int = SMS_CHUNK
+    claim_escalation: Callable[[str], Awaitable[bool]] | None = None
+    """Whether this replica may send the escalation SMS of a ticket id: a claim in Elasticsearch that one replica
+    of the fleet wins (set by the composition root); None sends unclaimed (a single process)."""
 
     # --- journal entries -> tickets -------------------------------------------------------------
     async def apply(self, entry: JournalEntry) -> None:
@@ -683,6 +686,8 @@ class IntakeService:
         page = await self.store.search(queries.build_overdue_emergencies(self.clock()))
         done = []
         for ticket in page.tickets:
+            if self.claim_escalation is not None and not await self.claim_escalation(ticket.id):
+                continue  # another replica is sending this one
             late = int((self.clock() - (ticket.sla_due_at or ticket.created_at)).total_seconds() // 60)
             body = (f"[1022] KHẨN CẤP chưa có người nhận: phiếu {ticket.number}"
                     f"{', ' + ticket.district if ticket.district else ''}, quá hạn {late} phút. "

@@ -14,7 +14,7 @@ from hotline.settings import Settings
 
 
 
-SLOW_MODULES = frozenset({"test_faults.py", "test_fuzz.py", "test_search_node.py"})
+SLOW_MODULES = frozenset({"test_faults.py", "test_fuzz.py", "test_search_node.py", "test_replicas.py"})
 """Test files that restart JVM nodes, drive storms or run thousands of generated cases."""
 
 

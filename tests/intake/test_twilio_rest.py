@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -11,10 +12,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from hotline import keys
+from hotline.intake_ctx import make_escalation_claim
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.twilio_api import TwilioApiError
+from social_monitor.leases import LeaseStore
 from tests.factories import LOCAL_FETCH_SETTINGS, TWILIO_SID, auth, make_call, make_settings, make_transcript, post_signed
 from tests.intake.test_speech import make_tiny_whisper
 from tests.intake.test_webhooks import wait_for
@@ -139,6 +143,27 @@ async def test_overdue_emergency_is_escalated_by_sms_once(
     assert ticket.number in fake.sms[0]["Body"] and "KHẨN CẤP" in fake.sms[0]["Body"]
     escalated = await wait_for(client, ticket.id, lambda t: t.escalated_at is not None)
     assert escalated.history[-1].action == "escalated"
+
+
+async def test_two_replicas_escalating_at_once_send_the_sms_once(
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+    """Issue 16: every replica runs the escalation round; the send is claimed in Elasticsearch first."""
+    fake, base = twilio
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, sla_emergency_min=0,
+                           on_call_numbers=("+84900000001",), escalation_interval_s=3600)
+    sid = "CA" + "9" * 32
+    await post_signed(client, "/twilio/voice", make_call(sid))
+    await post_signed(client, "/twilio/transcription", make_transcript(sid, 1, "ong em bat tinh roi cap cuu gap"))
+    ticket = await wait_for(client, f"call-{sid}", lambda t: t.urgency == "emergency")
+    service = client.app[intake_keys.SERVICE]
+    leases = LeaseStore(client.app[keys.ES], f"{unique_prefix}leases", "another-replica")
+    other = dataclasses.replace(service, claim_escalation=make_escalation_claim(leases))
+    await service.store.refresh()
+
+    rounds = await asyncio.gather(service.escalate_overdue(), other.escalate_overdue())
+
+    assert sorted(rounds) == [[], [ticket.id]]
+    assert [m["To"] for m in fake.sms] == ["+84900000001"]
 
 
 async def test_resolving_a_ticket_sends_the_caller_an_outcome_sms(
