@@ -55,10 +55,11 @@ async def check_reachable(es: AsyncElasticsearch, url: str) -> dict[str, object]
 async def es_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the client, check the cluster and the indices at start-up; close it at shutdown."""
     settings = app[keys.SETTINGS]
+    specs: tuple[indices.IndexSpec, ...] = app.get(keys.INDICES, indices.SPECS)
     es = make_es(settings)
     try:
         await check_reachable(es, settings.es_url or "")
-        await indices.ensure_all(es, settings.index_prefix)
+        await indices.ensure_all(es, settings.index_prefix, specs)
     except BaseException:
         await es.close()
         raise

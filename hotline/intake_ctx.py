@@ -16,6 +16,7 @@ from hotline import indices, keys
 from hotline.audit import AuditLog
 from hotline.es import check_reachable, make_es
 from hotline.fetch import GuardedFetcher, policy_from
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from intake import keys as intake_keys
 from intake.isolation.keys import ISOLATION
@@ -110,10 +111,14 @@ def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str
 
 
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession,
-                       fetcher: GuardedFetcher) -> IntakeService:
-    """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
-    category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
-                                             asyncio.to_thread(registry.load, "urgency"))
+                       fetcher: GuardedFetcher, models: Models | None = None) -> IntakeService:
+    """The intake service the settings describe, with the models given or loaded in threads (the web app and
+    `hotline worker`)."""
+    if models is not None:
+        category, urgency = models.category, models.urgency
+    else:
+        category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
+                                                 asyncio.to_thread(registry.load, "urgency"))
     locate = await asyncio.to_thread(_locator)
     speech = await asyncio.to_thread(_speech, settings.asr_model_dir)
     messaging = None
@@ -136,7 +141,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession()
     fetcher = GuardedFetcher(policy_from(settings))
     try:
-        service = await make_service(settings, app[keys.ES], session, fetcher)
+        service = await make_service(settings, app[keys.ES], session, fetcher, app.get(keys.MODELS))
     except BaseException:
         await session.close()
         await fetcher.close()
