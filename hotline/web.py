@@ -290,8 +290,9 @@ DOMAIN_INDICES: Final = {"intake": ("tickets", "isolation_cases"),
 """The aliases each domain uses; the social monitor reads tickets too (the hotline's misinformation reports)."""
 
 
-def _index_specs(domains: Collection[str]) -> tuple[indices.IndexSpec, ...]:
-    names = {*CORE_INDICES, *(name for domain in domains for name in DOMAIN_INDICES[domain])}
+def index_specs(domains: Collection[str], *, core: bool = True) -> tuple[indices.IndexSpec, ...]:
+    """The indices of `domains` (and, with `core`, the dashboards' users, sessions and audit), in SPECS order."""
+    names = {*(CORE_INDICES if core else ()), *(name for domain in domains for name in DOMAIN_INDICES[domain])}
     return tuple(spec for spec in indices.SPECS if spec.name in names)
 
 
@@ -313,7 +314,7 @@ def create_app(settings: Settings, *, models: Models | None = None,
                           handler_args={"max_line_size": 65536, "max_field_size": 16384})
     app.on_response_prepare.append(set_security_headers)
     app[keys.SETTINGS] = settings
-    app[keys.INDICES] = _index_specs(domains)
+    app[keys.INDICES] = index_specs(domains)
     if models is not None:
         app[keys.MODELS] = models
     app.cleanup_ctx.append(es_ctx)

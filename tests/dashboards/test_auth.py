@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 
 from dashboards import keys as dashboard_keys
 from dashboards import service
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from tests.factories import make_settings
 

@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from classifier.text import mask_pii
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from social_monitor import keys as social_keys

@@ -9,8 +9,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hotline.access import ACCESS, PUBLIC, TWILIO, ZALO
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from tests.factories import KEYS, auth, make_settings
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from classifier.train import SEED_DIR
 from hotline.cli import cli
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.journal import Journal

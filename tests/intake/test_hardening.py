@@ -14,8 +14,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from intake import index as ticket_index
 from intake import keys as intake_keys

@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hotline.intake_ctx import run_worker
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.errors import TicketNotFound

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from tests.factories import LOCAL_FETCH_SETTINGS, auth, make_settings

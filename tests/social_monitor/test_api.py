@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hotline.settings import Settings
 from hotline.loaded_models import Models
+from hotline.settings import Settings
 from hotline.web import create_app
 from social_monitor import keys as social_keys
 from tests.factories import auth, make_settings
