@@ -54,14 +54,15 @@ async def check_reachable(es: AsyncElasticsearch, url: str) -> dict[str, object]
 
 
 @contextlib.asynccontextmanager
-async def open_es(settings: Settings, *, ensure_indices: bool = True) -> AsyncIterator[AsyncElasticsearch]:
+async def open_es(settings: Settings, *, ensure_indices: bool = True,
+                  specs: tuple[indices.IndexSpec, ...] = indices.SPECS) -> AsyncIterator[AsyncElasticsearch]:
     """The one way to get a checked client: reachable, cluster not red, and (unless told otherwise) every index
     alias in place; closed on exit. The app, the CLI and the external worker all open it here (issue 15)."""
     es = make_es(settings)
     try:
         await check_reachable(es, settings.es_url or "")
         if ensure_indices:
-            await indices.ensure_all(es, settings.index_prefix)
+            await indices.ensure_all(es, settings.index_prefix, specs)
         yield es
     finally:
         await es.close()
@@ -70,7 +71,8 @@ async def open_es(settings: Settings, *, ensure_indices: bool = True) -> AsyncIt
 async def es_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the checked client at start-up; close it at shutdown."""
     settings = app[keys.SETTINGS]
-    async with open_es(settings) as es:
+    specs: tuple[indices.IndexSpec, ...] = app.get(keys.INDICES, indices.SPECS)  # only the app's domains' indices
+    async with open_es(settings, specs=specs) as es:
         app[keys.ES] = es
         log.info("connected to Elasticsearch at %s (prefix %s)", settings.es_url, settings.index_prefix)
         yield

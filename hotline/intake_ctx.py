@@ -16,6 +16,7 @@ from hotline import keys
 from hotline.audit import AuditLog
 from hotline.es import open_es
 from hotline.fetch import GuardedFetcher, policy_from
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.social_ctx import make_leases
 from intake import keys as intake_keys
@@ -135,10 +136,15 @@ def _operator_check(settings: Settings, es: AsyncElasticsearch) -> Callable[[str
 
 
 async def make_service(settings: Settings, es: AsyncElasticsearch, session: aiohttp.ClientSession,
-                       fetcher: GuardedFetcher, leases: LeaseStore | None = None) -> IntakeService:
-    """The intake service the settings describe, models loaded in threads (the web app and `hotline worker`)."""
-    category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
-                                             asyncio.to_thread(registry.load, "urgency"))
+                       fetcher: GuardedFetcher, leases: LeaseStore | None = None,
+                       models: Models | None = None) -> IntakeService:
+    """The intake service the settings describe, with the models given or loaded in threads (the web app and
+    `hotline worker`)."""
+    if models is not None:
+        category, urgency = models.category, models.urgency
+    else:
+        category, urgency = await asyncio.gather(asyncio.to_thread(registry.load, "category"),
+                                                 asyncio.to_thread(registry.load, "urgency"))
     locate = await asyncio.to_thread(_locator)
     speech = await asyncio.to_thread(_speech, settings.asr_model_dir)
     messaging = None
@@ -163,7 +169,7 @@ async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     fetcher = GuardedFetcher(policy_from(settings))
     leases = make_leases(settings, app[keys.ES])
     try:
-        service = await make_service(settings, app[keys.ES], session, fetcher, leases)
+        service = await make_service(settings, app[keys.ES], session, fetcher, leases, app.get(keys.MODELS))
     except BaseException:
         await session.close()
         await fetcher.close()

@@ -133,8 +133,16 @@ def make_collectors(settings: Settings, fetcher: GuardedFetcher, store: SocialSt
 async def social_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the model in a thread, open the journal, start the collectors and the ingest worker."""
     settings, es = app[keys.SETTINGS], app[keys.ES]
-    scorer, speech, claim_matcher = await asyncio.gather(load_scorer(settings), asyncio.to_thread(_speech, settings),
-                                                         load_claim_matcher())
+    models = app.get(keys.MODELS)
+    scorer: Scorer | None
+    claim_matcher: ClaimMatcher | None
+    if models is not None and models.misinformation_ref == settings.misinformation_model:
+        scorer = MisinformationScorer(models.misinformation) if models.misinformation is not None else None
+        claim_matcher = ClaimMatcher(PairScorer(models.claim_matcher)) if models.claim_matcher is not None else None
+        speech = await asyncio.to_thread(_speech, settings)
+    else:
+        scorer, speech, claim_matcher = await asyncio.gather(load_scorer(settings),
+                                                             asyncio.to_thread(_speech, settings), load_claim_matcher())
     fetcher = GuardedFetcher(policy_from(settings))
     analyser = make_analyser(settings, scorer)
     service = make_service(settings, es, scorer, speech=speech, fetcher=fetcher, analyser=analyser,

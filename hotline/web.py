@@ -5,7 +5,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -28,6 +28,7 @@ from hotline.es import es_ctx
 from hotline.dashboards_ctx import STATIC_DIR, dashboards_ctx, setup_templates
 from hotline.intake_ctx import intake_ctx
 from hotline.kernel.errors import HotlineError, http_status
+from hotline.loaded_models import Models
 from hotline.social_ctx import social_ctx
 from hotline.settings import Settings
 
@@ -254,7 +255,7 @@ async def get_readyz(request: web.Request) -> web.Response:
     prefix = request.app[keys.SETTINGS].index_prefix
     try:
         health = await es.options(request_timeout=3).cluster.health()
-        states = [await indices.state(es, spec, prefix) for spec in indices.SPECS]
+        states = [await indices.state(es, spec, prefix) for spec in request.app[keys.INDICES]]
     except (TransportError, ApiError) as err:
         return web.json_response({"status": "unavailable", "elasticsearch": type(err).__name__},
                                  status=HTTPStatus.SERVICE_UNAVAILABLE)
@@ -265,8 +266,30 @@ async def get_readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the application; resources open in cleanup contexts when it starts."""
+DOMAINS: Final = frozenset({"intake", "social"})
+"""The domains an app can run; the dashboards' sign-in, users and audit always run (every route needs them)."""
+CORE_INDICES: Final = ("users", "sessions", "audit")
+DOMAIN_INDICES: Final = {"intake": ("tickets", "isolation_cases"),
+                         "social": ("posts", "claims", "known_claims", "claim_pairs", "tickets")}
+"""The aliases each domain uses; the social monitor reads tickets too (the hotline's misinformation reports)."""
+
+
+def index_specs(domains: Collection[str], *, core: bool = True) -> tuple[indices.IndexSpec, ...]:
+    """The indices of `domains` (and, with `core`, the dashboards' users, sessions and audit), in SPECS order."""
+    names = {*(CORE_INDICES if core else ()), *(name for domain in domains for name in DOMAIN_INDICES[domain])}
+    return tuple(spec for spec in indices.SPECS if spec.name in names)
+
+
+def create_app(settings: Settings, *, models: Models | None = None,
+               domains: Collection[str] = DOMAINS) -> web.Application:
+    """Build the application; resources open in cleanup contexts when it starts.
+
+    `models`: loaded already (tests load them once a session); otherwise each domain loads its own at start-up.
+    `domains`: which of DOMAINS start, with their indices and routes; a test of one domain starts only that one.
+    """
+    unknown = set(domains) - DOMAINS
+    if unknown:
+        raise ValueError(f"unknown domains {sorted(unknown)}; known: {sorted(DOMAINS)}")
     # Request lines and header fields up to 64 KiB are read, so that targets past MAX_TARGET_BYTES get a JSON
     # 414 from input_middleware instead of aiohttp's plain-text 400.
     app = web.Application(middlewares=[forwarded_middleware, error_middleware, target_middleware, access_middleware,
@@ -275,20 +298,26 @@ def create_app(settings: Settings) -> web.Application:
                           handler_args={"max_line_size": 65536, "max_field_size": 16384})
     app.on_response_prepare.append(set_security_headers)
     app[keys.SETTINGS] = settings
+    app[keys.INDICES] = index_specs(domains)
+    if models is not None:
+        app[keys.MODELS] = models
     app.cleanup_ctx.append(es_ctx)
     app.cleanup_ctx.append(dashboards_ctx)
-    app.cleanup_ctx.append(intake_ctx)
-    app.cleanup_ctx.append(social_ctx)
     setup_templates(app)
     app.add_routes(routes)
-    app.add_routes(intake.views.routes)
-    app.add_routes(intake.zalo_views.routes)
-    app.add_routes(intake.isolation.views.routes)
-    app.add_routes(social_monitor.views.routes)
     app.add_routes(dashboards.views.routes)
-    app.add_routes(dashboards.operator.routes)
-    app.add_routes(dashboards.trends.routes)
-    app.add_routes(dashboards.comms.routes)
-    app.add_routes(dashboards.isolation.routes)
+    if "intake" in domains:
+        app.cleanup_ctx.append(intake_ctx)
+        app.add_routes(intake.views.routes)
+        app.add_routes(intake.zalo_views.routes)
+        app.add_routes(intake.isolation.views.routes)
+        app.add_routes(dashboards.operator.routes)
+        app.add_routes(dashboards.isolation.routes)
+    if "social" in domains:
+        app.cleanup_ctx.append(social_ctx)
+        app.add_routes(social_monitor.views.routes)
+        app.add_routes(dashboards.comms.routes)
+    if DOMAINS <= set(domains):
+        app.add_routes(dashboards.trends.routes)  # tickets and posts side by side
     app.router.add_static("/static", STATIC_DIR, name="static")
     return app

@@ -10,6 +10,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from hotline.es import make_es
+from hotline.loaded_models import Models, load_models
 from hotline.settings import Settings
 
 
@@ -64,3 +65,18 @@ async def unique_prefix(settings: Settings, es: AsyncElasticsearch) -> AsyncIter
     prefix = f"{settings.index_prefix}{uuid.uuid4().hex[:6]}-"
     yield prefix
     await es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
+
+
+@pytest.fixture(scope="module")
+async def module_prefix(settings: Settings, es: AsyncElasticsearch) -> AsyncIterator[str]:
+    """A prefix for the indices of an app that a whole test module shares (see `refusals` fixtures); deleted
+    after the module."""
+    prefix = f"{settings.index_prefix}m{uuid.uuid4().hex[:6]}-"
+    yield prefix
+    await es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
+
+
+@pytest.fixture(scope="session")
+def models(settings: Settings) -> Models:
+    """The trained models, loaded once for every app of the session: `create_app(settings, models=models)`."""
+    return load_models(settings)

@@ -1,11 +1,14 @@
 """Plain functions that build test inputs: settings, signed Twilio requests, API headers."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
 from hotline.access import parse_api_keys
@@ -68,3 +71,14 @@ def make_sms(message_sid: str, body: str, sender: str = "+84987654321") -> dict[
     """The form of an inbound SMS webhook."""
     return {"MessageSid": message_sid, "AccountSid": TWILIO_SID, "From": sender, "To": "+842743822022",
             "Body": body, "NumMedia": "0"}
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[TestClient]:
+    """A started client of `app` for fixtures wider than one test (pytest-aiohttp's `aiohttp_client` is per test).
+
+    Starting an app costs seconds (its indices are created on a shared node): the tests that only get refusals
+    (4xx, nothing written) share one app per module.
+    """
+    async with TestClient(TestServer(app)) as client:
+        yield client

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -23,8 +24,10 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                                              models=models))
     for username, role in (("lan", "operator"), ("minh", "admin")):
         await accounts.add_user(username, role, PASSWORD, username.title(), actor="setup",
                                 now=datetime.now(timezone.utc), users=client.app[dashboard_keys.USERS],

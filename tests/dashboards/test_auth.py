@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from dashboards import keys as dashboard_keys
 from dashboards import service
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from tests.factories import make_settings
@@ -20,8 +21,10 @@ PASSWORD = "mật-khẩu-đủ-dài-1"
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                                              models=models))
     app = client.app
     for username, role in (("lan", "operator"), ("minh", "admin"), ("hoa", "leader")):
         await service.add_user(username, role, PASSWORD, username.title(), actor="test", now=datetime.now(timezone.utc),
@@ -244,10 +247,11 @@ async def test_a_burst_of_sign_ins_does_not_stall_other_requests(client: TestCli
 
 
 async def test_forwarded_addresses_count_only_from_trusted_proxies(aiohttp_client: Any, settings: Settings, es: Any,
-                                                                   unique_prefix: str, tmp_path: Path) -> None:
+                                                                   unique_prefix: str, tmp_path: Path,
+                                                                   models: Models) -> None:
     """Issue 14, #13: behind a reverse proxy, 30 misses of one client locked everyone."""
     app_settings = make_settings(settings, tmp_path, index_prefix=unique_prefix, trusted_proxies=("127.0.0.1",))
-    client = await aiohttp_client(create_app(app_settings))
+    client = await aiohttp_client(create_app(app_settings, models=models))
     token, cookie = await _login_form(client)
     per_address = client.app[dashboard_keys.SIGN_IN_THROTTLE].policy.per_address
 

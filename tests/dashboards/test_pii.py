@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from classifier.text import mask_pii
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -23,8 +24,10 @@ NUMBERS = ("0912 345 678", "987654321", "012345678901", "345")
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                                              models=models))
     created = await client.post("/api/tickets", json={"text": TEXT, "district": "=1+1"}, headers=auth("operator"))
     assert created.status == 201, await created.text()
     ticket = await created.json()

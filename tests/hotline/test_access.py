@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hotline.access import ACCESS, PUBLIC, TWILIO, ZALO
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from tests.factories import KEYS, auth, make_settings
@@ -25,8 +26,10 @@ def test_every_route_has_an_access_rule_and_every_rule_a_route() -> None:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                           models=models))
 
 
 def _concrete(path: str) -> str:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_healthz_answers_ok(aiohttp_client, settings: Settings, es: AsyncElasticsearch) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(settings))
+    client: TestClient = await aiohttp_client(create_app(settings, domains=()))  # no domain needed
 
     resp = await client.get("/healthz")
 
@@ -54,7 +54,7 @@ async def test_readyz_is_unavailable_when_an_alias_needs_migration(
 
 
 async def test_unknown_route_gets_a_json_error(aiohttp_client, settings: Settings, es: AsyncElasticsearch) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(settings))
+    client: TestClient = await aiohttp_client(create_app(settings, domains=()))  # no domain needed
 
     resp = await client.get("/no-such-page")
 
@@ -63,7 +63,7 @@ async def test_unknown_route_gets_a_json_error(aiohttp_client, settings: Setting
 
 
 async def test_wrong_method_gets_a_json_405(aiohttp_client, settings: Settings, es: AsyncElasticsearch) -> None:  # type: ignore[no-untyped-def]
-    client: TestClient = await aiohttp_client(create_app(settings))
+    client: TestClient = await aiohttp_client(create_app(settings, domains=()))  # no domain needed
 
     resp = await client.post("/healthz")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -11,17 +12,20 @@ from aiohttp.test_utils import TestClient
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
-from tests.factories import auth, make_settings
+from tests.factories import auth, make_settings, serve
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    client = await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                                  models=models, domains={"intake"}))
     now = datetime.now(timezone.utc)
     app = client.app
     for username, role in (("an", "operator"), ("binh", "operator"), ("cuong", "operator"), ("hoa", "leader")):
@@ -31,6 +35,16 @@ async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix
                                users=app[dashboard_keys.USERS], sessions=app[dashboard_keys.SESSIONS],
                                audit=app[dashboard_keys.AUDIT])
     return client
+
+
+@pytest.fixture(scope="module")
+async def refusals(settings: Settings, es: Any, module_prefix: str, tmp_path_factory: pytest.TempPathFactory,
+                   models: Models) -> AsyncIterator[TestClient]:
+    """One app for the tests of refusals (400, 404): each asks for one, so they can share it."""
+    app = create_app(make_settings(settings, tmp_path_factory.mktemp("refusals"), index_prefix=module_prefix),
+                     models=models, domains={"intake"})
+    async with serve(app) as client:
+        yield client
 
 
 async def _manual(client: TestClient, text: str, **extra: str) -> dict[str, Any]:
@@ -86,10 +100,10 @@ async def test_category_correction_is_marked_for_retraining(client: TestClient) 
     ({"status": "reopened"}, "cannot go from new to reopened"),
     (["not", "an", "object"], "expected a JSON object"),
 ])
-async def test_bad_patches_get_400_with_a_reason(client: TestClient, body: Any, message: str) -> None:
-    created = await _manual(client, "đèn đường hư")
+async def test_bad_patches_get_400_with_a_reason(refusals: TestClient, body: Any, message: str) -> None:
+    created = await _manual(refusals, "đèn đường hư")
 
-    resp = await client.patch(f"/api/tickets/{created['id']}", json=body, headers=auth("operator"))
+    resp = await refusals.patch(f"/api/tickets/{created['id']}", json=body, headers=auth("operator"))
 
     assert resp.status == 400
     assert message in (await resp.json())["message"]
@@ -99,8 +113,8 @@ async def test_bad_patches_get_400_with_a_reason(client: TestClient, body: Any, 
     ({"status": "lost"}, "unknown status"), ({"page": "0"}, "'page'"), ({"size": "1000"}, "'size'"),
     ({"from": "yesterday"}, "ISO 8601"), ({"sort": "random"}, "sort must be one of"),
 ])
-async def test_bad_search_parameters_get_400(client: TestClient, query: dict[str, str], message: str) -> None:
-    resp = await client.get("/api/tickets", params=query, headers=auth("leader"))
+async def test_bad_search_parameters_get_400(refusals: TestClient, query: dict[str, str], message: str) -> None:
+    resp = await refusals.get("/api/tickets", params=query, headers=auth("leader"))
 
     assert resp.status == 400
     assert message in (await resp.json())["message"]
@@ -120,22 +134,22 @@ async def test_search_filters_and_masks_the_caller_for_leaders(client: TestClien
     assert [t["caller"] for t in operator["tickets"]] == ["+84912000222"]
 
 
-async def test_unknown_ticket_is_404(client: TestClient) -> None:
-    resp = await client.get("/api/tickets/nope", headers=auth("operator"))
+async def test_unknown_ticket_is_404(refusals: TestClient) -> None:
+    resp = await refusals.get("/api/tickets/nope", headers=auth("operator"))
 
     assert resp.status == 404
     assert (await resp.json())["error"] == "ticket_not_found"
 
 
-async def test_bad_json_body_is_400(client: TestClient) -> None:
-    resp = await client.post("/api/tickets", data="{not json", headers={**auth("operator"),
+async def test_bad_json_body_is_400(refusals: TestClient) -> None:
+    resp = await refusals.post("/api/tickets", data="{not json", headers={**auth("operator"),
                                                                         "Content-Type": "application/json"})
 
     assert resp.status == 400
 
 
-async def test_pages_past_the_first_10000_results_are_refused_with_400(client: TestClient) -> None:
-    resp = await client.get("/api/tickets", params={"page": "101", "size": "100"}, headers=auth("leader"))
+async def test_pages_past_the_first_10000_results_are_refused_with_400(refusals: TestClient) -> None:
+    resp = await refusals.get("/api/tickets", params={"page": "101", "size": "100"}, headers=auth("leader"))
 
     assert resp.status == 400
     assert "10,000" in (await resp.json())["message"]

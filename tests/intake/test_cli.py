@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from classifier.train import SEED_DIR
 from hotline.cli import cli
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -21,9 +22,10 @@ from tests.factories import auth, make_settings
 
 
 async def test_corrections_export_feeds_retraining(aiohttp_client: Any, settings: Settings, es: Any,
-                                                   unique_prefix: str, tmp_path: Path) -> None:
+                                                   unique_prefix: str, tmp_path: Path, models: Models) -> None:
     client: TestClient = await aiohttp_client(create_app(make_settings(settings, tmp_path / "d",
-                                                                       index_prefix=unique_prefix)))
+                                                                       index_prefix=unique_prefix),
+                                                         models=models, domains={"intake"}))
     made = await (await client.post("/api/tickets", json={"text": "cột điện nghiêng sắp đổ, gọi 0912 345 678"},
                                     headers=auth("operator"))).json()
     await client.post("/api/tickets", json={"text": "hỏi lịch tiêm"}, headers=auth("operator"))

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -42,12 +43,12 @@ async def fakes() -> AsyncIterator[tuple[FakeZalo, FakeTwilio, str, str]]:
 
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
-                 fakes: Any) -> TestClient:
+                 fakes: Any, models: Models) -> TestClient:
     _, _, zalo_base, twilio_base = fakes
     return await aiohttp_client(create_app(zalo_settings(
         settings, tmp_path, unique_prefix, zalo_base, twilio_api_base=twilio_base,
         isolation_ward_on_call={"Dĩ An/Đông Hòa": WARD_ON_CALL}, on_call_numbers=(FALLBACK_ON_CALL,),
-        isolation_interval_s=3600, escalation_interval_s=3600)))
+        isolation_interval_s=3600, escalation_interval_s=3600), models=models, domains={"intake"}))
 
 
 def at_local(day: date, hour: int, minute: int = 0) -> datetime:

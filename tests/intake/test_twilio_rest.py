@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hotline import keys
 from hotline.intake_ctx import make_escalation_claim
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -84,17 +85,19 @@ async def twilio(wav: bytes) -> Any:
 
 
 async def _client(aiohttp_client: Any, settings: Settings, tmp_path: Path, prefix: str, api_base: str,
-                  **overrides: Any) -> TestClient:
+                  models: Models, **overrides: Any) -> TestClient:
     return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=prefix,
                                                          twilio_api_base=api_base,
-                                                         **{**LOCAL_FETCH_SETTINGS, **overrides})))
+                                                         **{**LOCAL_FETCH_SETTINGS, **overrides}),
+                                           models=models, domains={"intake"}))
 
 
 async def test_completed_recording_is_downloaded_with_credentials_and_transcribed(
         aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
-        asr_dir: Path) -> None:
+        asr_dir: Path, models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, asr_model_dir=str(asr_dir))
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models,
+                           asr_model_dir=str(asr_dir))
     sid, rec = "CA" + "7" * 32, "RE" + "7" * 32
     await post_signed(client, "/twilio/voice", make_call(sid))
     form = {"CallSid": sid, "AccountSid": TWILIO_SID, "RecordingSid": rec, "RecordingStatus": "completed",
@@ -111,9 +114,10 @@ async def test_completed_recording_is_downloaded_with_credentials_and_transcribe
 
 
 async def test_recordings_are_only_fetched_from_the_configured_api(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
+        models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models)
     api = client.app[intake_keys.SERVICE].messaging
     assert api is not None
 
@@ -123,9 +127,10 @@ async def test_recordings_are_only_fetched_from_the_configured_api(
 
 
 async def test_overdue_emergency_is_escalated_by_sms_once(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
+        models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, sla_emergency_min=0,
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models, sla_emergency_min=0,
                            on_call_numbers=("+84900000001", "+84900000002"), escalation_interval_s=3600)
     sid = "CA" + "8" * 32
     await post_signed(client, "/twilio/voice", make_call(sid))
@@ -167,9 +172,10 @@ async def test_two_replicas_escalating_at_once_send_the_sms_once(
 
 
 async def test_resolving_a_ticket_sends_the_caller_an_outcome_sms(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
+        models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, outcome_sms=True)
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models, outcome_sms=True)
     sid = "CA" + "6" * 32
     await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
     await wait_for(client, f"call-{sid}")
@@ -184,9 +190,10 @@ async def test_resolving_a_ticket_sends_the_caller_an_outcome_sms(
 
 
 async def test_an_operator_reply_is_sent_once_per_key_retried_and_recorded(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
+        models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models)
     client.app[intake_keys.SERVICE].reply_backoff_s = 0.05
     sid = "CA" + "5" * 32
     await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
@@ -212,9 +219,10 @@ async def test_an_operator_reply_is_sent_once_per_key_retried_and_recorded(
 
 
 async def test_a_reply_that_twilio_keeps_refusing_is_recorded_as_failed(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
+        models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models)
     client.app[intake_keys.SERVICE].reply_backoff_s = 0.01
     sid = "CA" + "4" * 32
     await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
@@ -231,9 +239,9 @@ async def test_a_reply_that_twilio_keeps_refusing_is_recorded_as_failed(
 
 
 async def test_bad_replies_get_400_and_send_nothing(aiohttp_client: Any, settings: Settings, es: Any,
-                                                   unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+                                                   unique_prefix: str, tmp_path: Path, twilio: Any, models: Models) -> None:
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base)
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models)
     sid = "CA" + "3" * 32
     await post_signed(client, "/twilio/voice", make_call(sid, caller="+84912345678"))
     await wait_for(client, f"call-{sid}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,20 +13,34 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hotline.intake_ctx import run_worker
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.errors import TicketNotFound
 from intake.records import Ticket
-from tests.factories import (PUBLIC_URL, auth, make_call, make_settings, make_sms, make_transcript, post_signed,
+from tests.factories import (PUBLIC_URL, auth, make_call, make_settings, make_sms, make_transcript, post_signed, serve,
                              twilio_signature)
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                           models=models, domains={"intake"}))
+
+
+@pytest.fixture(scope="module")
+async def refusals(settings: Settings, es: Any, module_prefix: str, tmp_path_factory: pytest.TempPathFactory,
+                   models: Models) -> AsyncIterator[TestClient]:
+    """One app for the refused webhooks (403, 400): none of them is journaled, so the journal
+    stays empty for all of them."""
+    app = create_app(make_settings(settings, tmp_path_factory.mktemp("refusals"), index_prefix=module_prefix),
+                     models=models, domains={"intake"})
+    async with serve(app) as client:
+        yield client
 
 
 async def wait_for(client: TestClient, ticket_id: str, until: Callable[[Ticket], bool] = lambda t: True,
@@ -71,21 +85,21 @@ async def test_voice_webhook_answers_twiml_and_opens_a_ticket(client: TestClient
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl"])
-async def test_unsigned_or_wrongly_signed_webhooks_get_403_and_store_nothing(client: TestClient, signature: str) -> None:
-    resp = await post_signed(client, "/twilio/voice", make_call("CA" + "b" * 32), signature=signature)
+async def test_unsigned_or_wrongly_signed_webhooks_get_403_and_store_nothing(refusals: TestClient, signature: str) -> None:
+    resp = await post_signed(refusals, "/twilio/voice", make_call("CA" + "b" * 32), signature=signature)
 
     assert resp.status == 403
     assert (await resp.json())["error"] == "forbidden"
-    assert _journal_rows(client) == 0
+    assert _journal_rows(refusals) == 0
 
 
-async def test_signature_for_another_url_or_changed_params_is_refused(client: TestClient) -> None:
+async def test_signature_for_another_url_or_changed_params_is_refused(refusals: TestClient) -> None:
     params = make_call("CA" + "c" * 32)
     for_sms = twilio_signature("/twilio/sms", params)
     tampered = {**params, "From": "+84900000000"}
 
-    assert (await post_signed(client, "/twilio/voice", params, signature=for_sms)).status == 403
-    assert (await post_signed(client, "/twilio/voice", tampered, signature=twilio_signature("/twilio/voice", params))).status == 403
+    assert (await post_signed(refusals, "/twilio/voice", params, signature=for_sms)).status == 403
+    assert (await post_signed(refusals, "/twilio/voice", tampered, signature=twilio_signature("/twilio/voice", params))).status == 403
 
 
 async def test_replayed_call_webhook_makes_one_ticket(client: TestClient, es: Any, unique_prefix: str) -> None:
@@ -155,9 +169,9 @@ async def test_sms_opens_a_ticket_replies_with_its_number_and_a_second_sms_joins
     ("/twilio/transcription", {"CallSid": "CA1", "SequenceId": "1", "TranscriptionData": "{oops"}, "not JSON"),
     ("/twilio/recording", {"CallSid": "CA1", "RecordingSid": "RE1"}, "RecordingUrl"),
 ])
-async def test_malformed_but_signed_webhooks_get_400(client: TestClient, path: str, params: dict[str, str],
+async def test_malformed_but_signed_webhooks_get_400(refusals: TestClient, path: str, params: dict[str, str],
                                                      message: str) -> None:
-    resp = await post_signed(client, path, params)
+    resp = await post_signed(refusals, path, params)
 
     assert resp.status == 400
     body = await resp.json()
@@ -173,10 +187,10 @@ async def test_webhooks_answer_while_the_store_is_slow_to_be_reached(client: Tes
 
 
 async def test_an_sms_joins_the_senders_call_before_elasticsearch_has_it(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, models: Models) -> None:
     # INTAKE_WORKER=external and no worker yet: only the journal knows the call when the SMS arrives.
     app_settings = make_settings(settings, tmp_path, index_prefix=unique_prefix, intake_worker="external")
-    client = await aiohttp_client(create_app(app_settings))
+    client = await aiohttp_client(create_app(app_settings, models=models, domains={"intake"}))
     call_sid, caller = "CA" + "b" * 32, "+84911000111"
     await post_signed(client, "/twilio/voice", make_call(call_sid, caller=caller))
 

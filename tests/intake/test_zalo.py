@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -40,9 +41,10 @@ def zalo_settings(settings: Settings, tmp_path: Path, prefix: str, base: str, **
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, models: Models,
                  zalo: tuple[FakeZalo, str]) -> TestClient:
-    return await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, zalo[1])))
+    return await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, zalo[1]), models=models,
+                                           domains={"intake"}))
 
 
 async def deliver(client: TestClient, body: dict[str, Any], **sign_args: Any) -> Any:
@@ -190,11 +192,12 @@ async def test_an_unsigned_reply_route_and_message_id_shapes(client: TestClient)
 
 async def test_a_voice_message_goes_through_the_speech_engine_and_an_image_keeps_its_link(
         aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, zalo: Any,
-        asr_dir: Path, wav: bytes) -> None:  # noqa: F811
+        asr_dir: Path, wav: bytes, models: Models) -> None:  # noqa: F811
     fake, base = zalo
     fake.media["voice.wav"] = wav
     client = await aiohttp_client(create_app(zalo_settings(settings, tmp_path, unique_prefix, base,
-                                                           asr_model_dir=str(asr_dir))))
+                                                           asr_model_dir=str(asr_dir)),
+                                             models=models, domains={"intake"}))
     voice = attachment_event("user_send_audio", "audio", f"{base}/media/voice.wav")
     photo = attachment_event("user_send_image", "image", "https://photo-stal-1.zdn.vn/abc.jpg")
     elsewhere = attachment_event("user_send_audio", "audio", "http://169.254.169.254/latest/meta-data",

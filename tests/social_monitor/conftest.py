@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from elasticsearch import AsyncElasticsearch
 
 from hotline import indices
+from hotline.web import index_specs
 from models import registry
 from social_monitor.scoring import MisinformationScorer
 from social_monitor.store import SocialStore
@@ -22,8 +23,9 @@ GOOD_TOKEN = "EAAB-test-token-0123456789"
 
 @pytest.fixture
 async def store(es: AsyncElasticsearch, unique_prefix: str) -> SocialStore:
-    """A store on fresh posts/claims/known_claims indices of this test only."""
-    await indices.ensure_all(es, unique_prefix)
+    """A store on fresh indices of this test only: those the social monitor reads and writes (posts, claims,
+    known claims, claim pairs and the hotline's tickets), not the others (each one costs a cluster-state update)."""
+    await indices.ensure_all(es, unique_prefix, index_specs({"social"}, core=False))
     return SocialStore(es, unique_prefix)
 
 

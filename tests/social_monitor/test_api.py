@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from social_monitor import keys as social_keys
@@ -18,8 +19,10 @@ CORRECTION = "https://binhduong.example.gov.vn/dinh-chinh/truc-thang-rai-thuoc"
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                           models=models, domains={"social"}))
 
 
 async def _push(client: TestClient, posts: list[dict[str, Any]], role: str = "comms") -> Any:

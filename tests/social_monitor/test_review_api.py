@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hotline.loaded_models import Models
 from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
@@ -30,8 +31,10 @@ POSTS = [{"id": "p1", "source": "zalo", "text": RUMOUR, "shares": 12, "author": 
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path) -> TestClient:
-    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix)))
+async def client(aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path,
+                 models: Models) -> TestClient:
+    return await aiohttp_client(create_app(make_settings(settings, tmp_path, index_prefix=unique_prefix),
+                                           models=models))
 
 
 async def _posts(client: TestClient, total: int, **params: str) -> dict[str, str]:
