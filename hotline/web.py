@@ -268,10 +268,11 @@ async def get_readyz(request: web.Request) -> web.Response:
 
 DOMAINS: Final = frozenset({"intake", "social"})
 """The domains an app can run; the dashboards' sign-in, users and audit always run (every route needs them)."""
-CORE_INDICES: Final = ("users", "sessions", "audit")
-DOMAIN_INDICES: Final = {"intake": ("tickets", "isolation_cases"),
-                         "social": ("posts", "claims", "known_claims", "claim_pairs", "tickets")}
-"""The aliases each domain uses; the social monitor reads tickets too (the hotline's misinformation reports)."""
+CORE_INDICES: Final = ("users", "sessions", "audit", "sign_in_failures")
+DOMAIN_INDICES: Final = {"intake": ("tickets", "isolation_cases", "leases"),
+                         "social": ("posts", "claims", "known_claims", "claim_pairs", "tickets", "leases")}
+"""The aliases each domain uses; the social monitor reads tickets too (the hotline's misinformation reports);
+both hold leases (sources and isolation rounds; escalation SMS), shared by the replicas of the fleet."""
 
 
 def index_specs(domains: Collection[str], *, core: bool = True) -> tuple[indices.IndexSpec, ...]:

@@ -151,10 +151,11 @@ async def test_overdue_emergency_is_escalated_by_sms_once(
 
 
 async def test_two_replicas_escalating_at_once_send_the_sms_once(
-        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any) -> None:
+        aiohttp_client: Any, settings: Settings, es: Any, unique_prefix: str, tmp_path: Path, twilio: Any,
+        models: Models) -> None:
     """Issue 16: every replica runs the escalation round; the send is claimed in Elasticsearch first."""
     fake, base = twilio
-    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, sla_emergency_min=0,
+    client = await _client(aiohttp_client, settings, tmp_path, unique_prefix, base, models, sla_emergency_min=0,
                            on_call_numbers=("+84900000001",), escalation_interval_s=3600)
     sid = "CA" + "9" * 32
     await post_signed(client, "/twilio/voice", make_call(sid))
