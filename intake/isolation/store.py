@@ -1,7 +1,7 @@
 """CaseStore: thin async I/O between Case records and the `isolation_cases` alias."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
@@ -17,6 +17,10 @@ class CaseNotFound(TicketNotFound):
     """No case with that id (404)."""
 
 
+MAX_ID_BYTES: Final = 512
+"""Elasticsearch refuses longer document ids with a 400, which would reach the client as a 502."""
+
+
 class CaseStore:
     """Reads and writes cases; writes of an existing case are conditional on the version read."""
 
@@ -25,7 +29,9 @@ class CaseStore:
         self._alias = alias
 
     async def get(self, case_id: str) -> tuple[Case, Version]:
-        """The case and its version."""
+        """The case and its version; an id Elasticsearch could never hold (over 512 bytes) is no case's."""
+        if not case_id or len(case_id.encode()) > MAX_ID_BYTES:
+            raise CaseNotFound("no such case")
         try:
             resp = await self._es.get(index=self._alias, id=case_id)
         except NotFoundError as err:

@@ -62,7 +62,7 @@ class App:
         self.proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "run"], env=self.env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
+            for _ in range(1200):
                 try:
                     async with session.get(f"{self.url}/healthz") as resp:
                         if resp.status == 200:
@@ -70,7 +70,7 @@ class App:
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError("the app did not start within 30 s")
+        raise RuntimeError("the app did not start within 120 s")
 
     def kill(self) -> None:
         assert self.proc is not None
