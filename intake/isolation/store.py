@@ -1,7 +1,7 @@
 """CaseStore: thin async I/O between Case records and the `isolation_cases` alias."""
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
@@ -9,16 +9,13 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from intake.errors import TicketConflict, TicketNotFound
 from intake.isolation.records import Case
+from intake.records import is_ticket_id
 from hotline.kernel.records import Version
 from intake.errors import StoreUnavailable
 
 
 class CaseNotFound(TicketNotFound):
     """No case with that id (404)."""
-
-
-MAX_ID_BYTES: Final = 512
-"""Elasticsearch refuses longer document ids with a 400, which would reach the client as a 502."""
 
 
 class CaseStore:
@@ -29,8 +26,8 @@ class CaseStore:
         self._alias = alias
 
     async def get(self, case_id: str) -> tuple[Case, Version]:
-        """The case and its version; an id Elasticsearch could never hold (over 512 bytes) is no case's."""
-        if not case_id or len(case_id.encode()) > MAX_ID_BYTES:
+        """The case and its version."""
+        if not is_ticket_id(case_id):  # case ids ("f0-…") have the ticket ids' shape; anything else never reaches ES
             raise CaseNotFound("no such case")
         try:
             resp = await self._es.get(index=self._alias, id=case_id)
