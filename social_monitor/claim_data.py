@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Final
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "data" / "claims"
-SPLITS: Final = ("dev", "dev2", "test", "test2")
-TRAINING_SPLITS: Final = ("dev", "dev2")
+SPLITS: Final = ("dev", "dev2", "dev3", "dev4", "test", "test2", "test3", "test4")
+TRAINING_SPLITS: Final = ("dev", "dev2", "dev3", "dev4")
 """Splits the matcher may be trained and tuned on; the others are held out for reporting."""
 FLAGGING: Final = frozenset({"false", "misleading"})
 
@@ -29,6 +29,8 @@ class LabelledClaim:
     registry_text: str
     close_to: tuple[str, ...]
     differs_by: str | None
+    split: str = ""
+    """The split it was read from: texts of different splits were written apart and are never paired."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class LabelledPost:
     source: str
     author: str | None
     posted_at: datetime
+    split: str = ""
 
 
 def load_split(split: str, root: Path = DATA_DIR) -> tuple[list[LabelledClaim], list[LabelledPost]]:
@@ -50,10 +53,10 @@ def load_split(split: str, root: Path = DATA_DIR) -> tuple[list[LabelledClaim], 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}")
     claims = [LabelledClaim(d["claim"], d["family"], d["verdict"], d.get("summary") or "", d["registry_text"],
-                            tuple(d.get("close_to") or ()), d.get("differs_by"))
+                            tuple(d.get("close_to") or ()), d.get("differs_by"), split)
               for d in _lines(root / f"{split}_claims.jsonl")]
     posts = [LabelledPost(d["id"], d.get("claim"), d["text"], d.get("register") or "", bool(d.get("diacritics", True)),
-                          d.get("source") or "facebook", d.get("author"), datetime.fromisoformat(d["posted_at"]))
+                          d.get("source") or "facebook", d.get("author"), datetime.fromisoformat(d["posted_at"]), split)
              for d in _lines(root / f"{split}_posts.jsonl")]
     return claims, posts
 

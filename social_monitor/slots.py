@@ -68,9 +68,11 @@ class Slots:
 _WEEKDAYS: Final = {"hai": 0, "2": 0, "ba": 1, "3": 1, "tu": 2, "4": 2, "nam": 3, "5": 3, "sau": 4, "6": 4,
                     "bay": 5, "7": 5}
 _DIGIT_WORDS: Final = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8,
-                       "chin": 9, "muoi": 10, "mươi": 10}
+                       "chin": 9, "muoi": 10, "mươi": 10, "nua": 0.5}
 _NUMERIC_DATE: Final = re.compile(r"(?<![\d/\-.,])(\d{1,2})\s?[/\-]\s?(\d{1,2})(?:[/\-](?:20)?21)?(?![\d/\-])")
 _DAYS_BEFORE: Final = re.compile(r"(?<!thu )((?:\d{1,2}\s?(?:-|,|den|toi|va|hoac|\s)\s?)+)(\d{1,2})\s?[/\-]\s?(\d{1,2})(?![\d/\-])")
+_DOT_DATE: Final = re.compile(r"\b(?:tu|ngay|den|toi|sang|hom|dot) (\d{1,2})\.(\d{1,2})(?![\d.,]|\s?(?:trieu|tr|k|ty|nghin|ngan|%))")
+"""Dates written with a dot ("từ 3.8", "ngày 1.10") only after a word that introduces a date: 1.5 is an amount."""
 _WORD_DATE: Final = re.compile(r"\b(?:ngay|mung|mong) (\d{1,2}) thang (\d{1,2})\b")
 _NUMBER_WORD: Final = r"(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|linh)"
 _SPOKEN_DATE: Final = re.compile(rf"\b(?:ngay )?((?:{_NUMBER_WORD} ){{1,3}})thang ({_NUMBER_WORD}(?: (?:mot|hai))?)\b")
@@ -84,17 +86,18 @@ _MIDNIGHT: Final = re.compile(r"\b(?:nua dem|giua dem)\b")
 _MONEY_UNITS: Final = {"trieu": 1e6, "tr": 1e6, "cu": 1e6, "nghin": 1e3, "ngan": 1e3, "k": 1e3, "ty": 1e9,
                        "ti": 1e9, "dong": 1.0, "d": 1.0, "vnd": 1.0, "trăm": 100}
 _COUNT_UNITS: Final = {"truong hop": "people", "ca": "people", "nguoi": "people", "benh nhan": "people", "f0": "people",
-                       "cong nhan": "people", "ho": "households", "lieu": "doses", "mui": "doses",
+                       "cong nhan": "people", "cn": "people", "ho": "households", "lieu": "doses", "mui": "doses",
                        "%": "percent", "phan tram": "percent", "kg": "kg", "ky": "kg", "kilogam": "kg",
                        "tan": "tonnes", "ngay": "days", "diem": "places", "xa": "units", "phuong": "units",
                        "khu": "units"}
 _AMOUNT: Final = (r"(\d+(?:[.,]\d+)*)\s?(trieu|tr|cu|nghin|ngan|k|ty|ti|dong|vnd|d)?(\d)?"
                   r"(?:\s?(ruoi))?")
 _NUMBER: Final = re.compile(
-    rf"(?<![\d/\-])(?:{_AMOUNT})(?![\d/\-])\s?(%|benh nhan|cong nhan|truong hop|phan tram|nguoi|ca|ho|lieu|mui|kg|ky|tan|f0|"
+    rf"(?<![\d/\-])(?:{_AMOUNT})(?![\d/\-])\s?(%|benh nhan|cong nhan|cn|truong hop|phan tram|nguoi|ca|ho|lieu|mui|kg|ky|tan|f0|"
     rf"diem)?(?![a-z])")
-_WORD_NUMBER: Final = re.compile(r"\b(mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi) (trieu|nghin|ngan|ty)"
-                                 r"(?: (ruoi))?\b")
+_WORD_NUMBER: Final = re.compile(r"\b(mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|nua) (trieu|nghin|ngan|ty)"
+                                 r"(?: (ruoi))?\b(?: (lieu|nguoi|ho|ca|cong nhan|benh nhan|truong hop|kg|tan)\b)?")
+_SCALES: Final = frozenset({"trieu", "tr", "cu", "nghin", "ngan", "k", "ty", "ti"})
 _NAMED_KINDS: Final = (("cho", "market"), ("sieu thi", "market"), ("kcn", "park"), ("khu cong nghiep", "park"),
                        ("khu cn", "park"), ("truong", "school"), ("cong ty", "company"), ("nha may", "company"),
                        ("benh vien da chien", "hospital"), ("benh vien", "hospital"), ("ben xe", "station"))
@@ -226,9 +229,21 @@ def _wards_named(forms: NormalisedText) -> set[str]:
     padded = f" {forms.plain if is_accented else forms.folded} "
     hits = set()
     for acc, folded, both, risky in _ward_names():
-        if f" {acc if is_accented else folded} " in padded and (is_accented or not risky):
+        key = acc if is_accented else folded
+        if f" {key} " in padded and (is_accented or not risky or _confirmed(padded, key, both)):
             hits.add(both)
     return hits
+
+
+_UNIT_WORDS: Final = ("xa", "phuong", "p", "thi tran", "tt")
+
+
+def _confirmed(padded: str, key: str, both: str) -> bool:
+    """An unaccented ward name that is also an ordinary word ("an dien") is the ward when a unit word stands
+    before it ("xa an dien") or the text names its district too ("an dien ... ben cat")."""
+    district = " ".join(fold(both.split("|")[1]).lower().split())
+    named_district = district != key and f" {district} " in padded  # a ward named like its district confirms nothing
+    return named_district or any(f" {unit} {key} " in padded for unit in _UNIT_WORDS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -246,7 +261,9 @@ def _districts(forms: NormalisedText) -> set[str]:
     """Every district the text names ("Dĩ An - Thuận An"), typed with or without diacritics."""
     is_accented = accented(forms)
     padded = f" {forms.plain if is_accented else forms.folded} "
-    found = {d for abbr, d in _ABBREVIATIONS.items() if abbr in forms.text.split()}
+    tokens = _TOKEN.findall(forms.text)
+    shouting = sum(1 for t in tokens if t.isupper()) > len(tokens) / 2  # "LOCKDOWN TU 3.8": "TU" is "từ"
+    found = set() if shouting else {d for abbr, d in _ABBREVIATIONS.items() if abbr in set(tokens)}
     for key, district in (_accented_district_names() if is_accented else _district_names()):
         if f" {key} " in padded:
             found.add(district)
@@ -257,7 +274,7 @@ def _districts(forms: NormalisedText) -> set[str]:
 def _dates(folded: str, day: date | None) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
     found: set[tuple[int, int]] = set()
     soft: set[tuple[int, int]] = set()
-    for match in (*_NUMERIC_DATE.finditer(folded), *_WORD_DATE.finditer(folded)):
+    for match in (*_NUMERIC_DATE.finditer(folded), *_WORD_DATE.finditer(folded), *_DOT_DATE.finditer(folded)):
         d, m = int(match.group(1)), int(match.group(2))
         if 1 <= d <= 31 and 1 <= m <= 12 and (d, m) != (24, 7):  # 24/7 is "round the clock"
             found.add((m, d))
@@ -327,7 +344,7 @@ _SPOKEN_DIGITS: Final = {"mot": 1, "mốt": 1, "hai": 2, "ba": 3, "bon": 4, "tu"
                           "bay": 7, "tam": 8, "chin": 9, "linh": 0, "le": 0}
 _SPOKEN_SCALES: Final = {"tram": 100, "nghin": 1000, "ngan": 1000, "trieu": 10**6, "ty": 10**9}
 _SPOKEN: Final = re.compile(r"\b((?:(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|chuc|tram|linh|le|nghin|"
-                            r"ngan|trieu|ty) ){2,8})(benh nhan|cong nhan|truong hop|nguoi|ca|ho|f0|dong)\b")
+                            r"ngan|trieu|ty) ){2,8})(benh nhan|cong nhan|truong hop|nguoi|ca|ho|f0|cn|lieu|dong)\b")
 
 
 def _spoken_value(words: list[str]) -> float | None:
@@ -371,14 +388,14 @@ def _numbers(folded: str) -> frozenset[tuple[str, float]]:
                 value += int(tail) * _MONEY_UNITS[unit] / 10
             if half:
                 value += _MONEY_UNITS[unit] / 2
-        if count is not None and unit is None:
+        if count is not None and (unit is None or unit in _SCALES):
             found.add((_COUNT_UNITS[count], value))
         elif unit is not None:
             found.add(("money", value))
     for match in _WORD_NUMBER.finditer(folded):
         unit = _MONEY_UNITS[match.group(2)]
         value = _DIGIT_WORDS[match.group(1)] * unit + (unit / 2 if match.group(3) else 0)
-        found.add(("money", value))
+        found.add((_COUNT_UNITS[match.group(4)], value) if match.group(4) else ("money", value))
     return frozenset(found)
 
 
@@ -488,7 +505,8 @@ def _sets(a: frozenset[int], b: frozenset[int]) -> Match:
 def _numbers_match(a: frozenset[tuple[str, float]], b: frozenset[tuple[str, float]]) -> Match:
     kinds = {k for k, _ in a} & {k for k, _ in b}
     if not kinds:
-        return _presence(a, b) or Match.ONE
+        known = _presence(a, b)
+        return Match.ONE if known is None else known  # Match.NONE is falsy: no `or` here
     for kind in kinds:
         values_a = [v for k, v in a if k == kind]
         values_b = [v for k, v in b if k == kind]
@@ -500,7 +518,8 @@ def _numbers_match(a: frozenset[tuple[str, float]], b: frozenset[tuple[str, floa
 def _named_match(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> Match:
     kinds = {k for k, _ in a} & {k for k, _ in b}
     if not kinds:
-        return _presence(a, b) or Match.ONE
+        known = _presence(a, b)
+        return Match.ONE if known is None else known
     for kind in kinds:
         names_a = [n for k, n in a if k == kind]
         names_b = [n for k, n in b if k == kind]

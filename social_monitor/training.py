@@ -74,7 +74,8 @@ def _post_pairs(views: Views, posts: Sequence[LabelledPost], family: dict[str, s
             chosen.update((min(a, b), max(a, b)) for a in members for b in by_claim.get(sibling, ()))
     for i, near in enumerate(neighbours(views, views, HARD_NEGATIVES, same=True)):
         chosen.update((min(i, j), max(i, j)) for j in near)
-    ordered = sorted(chosen)
+    # splits were written apart: a distractor of one may say what a claim of another says (unlabelled)
+    ordered = sorted(pair for pair in chosen if posts[pair[0]].split == posts[pair[1]].split)
     labels = np.array([posts[a].claim is not None and posts[a].claim == posts[b].claim for a, b in ordered])
     groups = np.array([family.get(posts[a].claim or "", posts[a].id) for a, _ in ordered])
     return PairSet(ordered, labels, groups)
@@ -88,7 +89,7 @@ def _registry_pairs(reg: Views, posts_views: Views, claims: Sequence[LabelledCla
         chosen.update((r, i) for i, p in enumerate(posts) if p.claim in related)
     for i, near in enumerate(neighbours(posts_views, reg, 5)):
         chosen.update((r, i) for r in near)
-    ordered = sorted(chosen)
+    ordered = sorted(pair for pair in chosen if claims[pair[0]].split == posts[pair[1]].split)
     labels = np.array([posts[i].claim == claims[r].claim for r, i in ordered])
     groups = np.array([claims[r].family for r, _ in ordered])
     return PairSet(ordered, labels, groups)
@@ -182,8 +183,8 @@ def oof_registry(models: FoldModels, pv: Views, rv: Views, posts: Sequence[Label
                  ) -> tuple[float, list[dict[str, Any]]]:
     """Match every post against every registry text with out-of-fold probabilities, at each threshold of GRID:
     precision of the matches, posts of close siblings matched, share of claim posts matched."""
-    near = neighbours(pv, rv, REGISTRY_CANDIDATES)
-    pairs = [(i, r) for i, rs in enumerate(near) for r in rs]
+    near = neighbours(pv, rv, REGISTRY_CANDIDATES * 2)
+    pairs = [(i, r) for i, rs in enumerate(near) for r in rs if posts[i].split == claims[r].split]
     X, veto = pairs_mod.pair_features(pv, rv, pairs)
     ia, ir = np.array([i for i, _ in pairs]), np.array([r for _, r in pairs])
     p = models.predict(X, fold[ia], claim_fold[ir], veto)
@@ -290,7 +291,8 @@ def _candidates(views: Views, posts: Sequence[LabelledPost]) -> tuple[list[int],
     near = neighbours(views, views, max(CANDIDATES, BATCH_NEIGHBOURS), same=True)
     order = sorted(range(len(posts)), key=lambda i: (posts[i].posted_at, posts[i].id))
     rank = {i: r for r, i in enumerate(order)}
-    return order, [(i, j) for i, js in enumerate(near) for j in js if rank[j] < rank[i]]
+    return order, [(i, j) for i, js in enumerate(near) for j in js
+                   if rank[j] < rank[i] and posts[i].split == posts[j].split]
 
 
 def _assign_scored(posts: Sequence[LabelledPost], views: Views, order: list[int], pairs: list[tuple[int, int]],
