@@ -71,7 +71,7 @@ _DIGIT_WORDS: Final = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
                        "chin": 9, "muoi": 10, "mươi": 10, "nua": 0.5}
 _NUMERIC_DATE: Final = re.compile(r"(?<![\d/\-.,])(\d{1,2})\s?[/\-]\s?(\d{1,2})(?:[/\-](?:20)?21)?(?![\d/\-])")
 _DAYS_BEFORE: Final = re.compile(r"(?<!thu )((?:\d{1,2}\s?(?:-|,|den|toi|va|hoac|\s)\s?)+)(\d{1,2})\s?[/\-]\s?(\d{1,2})(?![\d/\-])")
-_DOT_DATE: Final = re.compile(r"\b(?:tu|ngay|den|toi|sang|hom|dot) (\d{1,2})\.(\d{1,2})(?![\d.,]|\s?(?:trieu|tr|k|ty|nghin|ngan|%))")
+_DOT_DATE: Final = re.compile(r"\b(?:tu|ngay|den|toi|sang|hom|dot) (\d{1,2})\.(\d{1,2})(?![\d.,]|\s?(?:trieu|tr|k|ty|nghin|ngan)\b|\s?%)")
 """Dates written with a dot ("từ 3.8", "ngày 1.10") only after a word that introduces a date: 1.5 is an amount."""
 _WORD_DATE: Final = re.compile(r"\b(?:ngay|mung|mong) (\d{1,2}) thang (\d{1,2})\b")
 _NUMBER_WORD: Final = r"(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|linh)"
@@ -117,7 +117,7 @@ het sach ca tre em hs va nhan vien lao dong f0 f1 covid benh nhan moi tu nhan da
 """.split())
 _NAME_QUALIFIERS: Final = re.compile(r"^(?:(?:trung hoc co so|trung hoc pho thong|trung hoc|tieu hoc|mam non|"
                                     r"mau giao|dai hoc|cao dang|tnhh|co phan|da khoa|dau moi|dan sinh|"
-                                    r"truyen thong|tu phat|thuc pham|giay|may mac|det may|go|ben|o|tai|da chien) )+")
+                                    r"truyen thong|tu phat|thuc pham|giay|may mac|det may|go|ben|o|tai|da chien|chuyen|thpt|thcs|th) )+")
 _DENIAL: Final = re.compile(r"\b(?:khong co chuyen(?! (?:ra|di|duoc|cho|mua|ban)\b)|chua co chuyen|khong he co|khong he|tin gia|tin don sai|"
                             r"thong tin sai|bac bo|khong dung su that|sai su that|khong chinh xac|dinh chinh|"
                             r"la tin don|chi la tin don|tin don thoi|cai chinh|bac tin|bia dat|that thiet|xuyen tac|khong co ke hoach|chua co ke hoach|"
@@ -373,7 +373,10 @@ def _spoken_value(words: list[str]) -> float | None:
 def _numbers(folded: str) -> frozenset[tuple[str, float]]:
     found: set[tuple[str, float]] = set()
     for match in _SPOKEN.finditer(folded):
-        value = _spoken_value(match.group(1).split())
+        words = match.group(1).split()
+        if words[0] in _SPOKEN_SCALES or words[0] in ("linh", "le"):
+            continue  # "500 ngàn một người": the scale belongs to the digits before it, "một người" is per person
+        value = _spoken_value(words)
         if value:
             unit = match.group(2)
             found.add(("money", value) if unit == "dong" else (_COUNT_UNITS[unit], value))

@@ -79,3 +79,59 @@ def test_synonyms_fold_into_one_concept() -> None:
     texts = ["phong tỏa", "khóa chặt", "lockdown", "chốt chặn"]
     assert {lexicon.canonical(normalise(t).folded) for t in texts} == {"zlockdown"}
     assert lexicon.canonical(normalise("chích ngừa").folded) == lexicon.canonical(normalise("tiêm chủng").folded)
+
+
+# --- readings found missing on the dev splits (session 5); each was a close pair merged out-of-fold -----------
+
+def test_a_district_abbreviation_next_to_punctuation_is_read_but_not_in_a_shouted_text() -> None:
+    assert slots("Chia sẻ gấp cho bà con huyện BTU: mùng 1 tháng 9 đi chợ theo phiếu").districts == {"Bắc Tân Uyên"}
+    # in capitals "TU" is "TỪ", not Tân Uyên
+    assert slots("AN DIEN - BEN CAT: LOCKDOWN 14 NGAY TU 3.8").districts == {"Bến Cát"}
+
+
+def test_an_unaccented_ward_that_is_also_a_word_needs_its_district_or_a_unit_word() -> None:
+    assert slots("Nghe noi An Dien cung bi cach ly nguyen xa, Ben Cat gio khoa het").ward == "An Điền"
+    assert slots("xa an dien bi phong toa 14 ngay").ward == "An Điền"
+    assert slots("nghe noi an dien roi").ward is None  # alone, an ordinary phrase
+    assert slots("di an com thoi").ward is None  # a ward named like its district confirms nothing
+
+
+def test_two_wards_of_one_town_typed_without_accents_conflict() -> None:
+    an_tay = slots("ae o xa an tay chuan bi do an nha, mai la lockdown r")
+    assert compare(an_tay, slots("Nghe noi An Dien cung bi cach ly nguyen xa, Ben Cat gio khoa het"))["place"] \
+        is Match.CONFLICT
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Tỉnh mới về thêm nửa triệu liều Vero Cell", 500_000), ("Bình Dương nhận thêm 500.000 liều vắc xin", 500_000),
+    ("Dot 2/9 Binh Duong nhan nam tram ngan lieu Vero Cell", 500_000), ("5 triệu liều Vero Cell về rồi", 5_000_000),
+    ("5tr lieu vero cell ve bd r ae", 5_000_000)])
+def test_doses_are_counted_as_doses_however_the_amount_is_written(text: str, value: float) -> None:
+    assert ("doses", value) in slots(text).numbers
+
+
+def test_half_a_million_doses_conflicts_with_five_million() -> None:
+    assert compare(slots("về thêm nửa triệu liều Vero Cell"), slots("5 triệu liều Vero Cell về Bình Dương"))["number"] \
+        is Match.CONFLICT
+
+
+def test_workers_abbreviated_cn_are_people_and_per_person_is_not_a_count() -> None:
+    assert slots("30k cn nghi ko luong o my phuoc 3").numbers == {("people", 30_000)}
+    assert slots("Bình An phát tiền cho người ở trọ, 500 ngàn một người").numbers == {("money", 500_000)}
+
+
+def test_a_date_written_with_a_dot_counts_only_after_a_word_that_introduces_a_date() -> None:
+    assert slots("LOCKDOWN 14 NGAY TU 3.8, KHONG AI DUOC RA VAO").dates == {(8, 3)}
+    assert slots("Tu 1.10 ai tiem du 2 mui duoc di lai").dates == {(10, 1)}
+    assert slots("hỗ trợ từ 1.5 triệu đồng").dates == frozenset()  # an amount
+
+
+def test_two_texts_that_name_no_amount_or_named_place_compare_as_none_not_one() -> None:
+    result = compare(slots("phong tỏa rồi"), slots("lockdown nha mn"))
+    assert result["number"] is Match.NONE and result["named"] is Match.NONE
+    assert compare(slots("phạt 2 triệu"), slots("bị phạt rồi"))["number"] is Match.ONE
+
+
+def test_a_school_name_keeps_its_proper_name_after_the_school_kind() -> None:
+    assert compare(slots("Thong bao: truong chuyen Hung Vuong TDM duoc trung dung lam khu cach ly"),
+                   slots("Trường THPT Võ Minh Đức được trưng dụng làm cơ sở cách ly"))["named"] is Match.CONFLICT
