@@ -117,6 +117,7 @@ def make_isolation(settings: Settings, es: AsyncElasticsearch, service: IntakeSe
             fallback_on_call=settings.on_call_numbers),
         zalo=service.zalo, sms=service.messaging, audit=service.audit, locate=service.locate)
     service.check_in_reply = isolation.take_reply
+    service.looks_like_check_in = isolation.looks_like_reply
     return isolation
 
 

@@ -153,6 +153,8 @@ class IntakeService:
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
     zalo: ZaloMessaging | None = None
     check_in_reply: CheckInReply | None = None
+    looks_like_check_in: Callable[[str, str], Awaitable[bool]] | None = None
+    """Whether an SMS is most likely a home-isolation answer (`check_in_reply` will take it): its reply says so."""
     reply_backoff_s: float = 0.5
     sms_chunk: int = SMS_CHUNK
     claim_escalation: Callable[[str], Awaitable[bool]] | None = None
@@ -446,6 +448,16 @@ class IntakeService:
         except StoreUnavailable:
             joined = None
         return joined or (new_ticket_id, ticket_number(new_ticket_id, received_at))
+
+    async def is_check_in(self, sender: str, body: str, *, timeout_s: float) -> bool:
+        """`looks_like_check_in` within `timeout_s`; an unanswered lookup counts as no (the usual reply)."""
+        if self.looks_like_check_in is None:
+            return False
+        try:
+            return await asyncio.wait_for(self.looks_like_check_in(sender, body), timeout_s)
+        except Exception as err:  # only the reply's wording depends on it: never fail the webhook over a guess
+            log.warning("check-in lookup for an SMS failed (%s); usual reply", type(err).__name__)
+            return False
 
     async def sms_received(self, message: InboundMessage, *, journal: Journal, timeout_s: float) -> SmsReceived:
         """The command for an SMS, with the ticket it joins decided (its number goes into the answer)."""

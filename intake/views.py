@@ -124,6 +124,11 @@ async def post_sms(request: web.Request) -> web.Response:
                                                        timeout_s=SMS_LOOKUP_TIMEOUT_S)
     stored = await _journal(request, sms, sms.key, ticket=TicketRef(sms.sender, sms.ticket_id, sms.number))
     reply = MessagingResponse()
+    if await request.app[keys.SERVICE].is_check_in(sms.sender, sms.body, timeout_s=SMS_LOOKUP_TIMEOUT_S):
+        # a home-isolation patient answering the daily check-in: no ticket is opened, so no ticket number
+        reply.message("Trạm y tế đã nhận chỉ số sức khỏe của quý vị, cảm ơn. Nếu khó thở, SpO2 dưới 94% "
+                      "hoặc đau ngực, xin gọi 115 ngay.")
+        return _twiml(str(reply))
     # A repeat of a delivery already moved to Elasticsearch has an emptied payload: its number stays in the
     # journal's own column (it was a KeyError and a 500 to Twilio's retries, issue 14, #8).
     reply.message(f"Đường dây nóng 1022 đã nhận phản ánh của quý vị. "

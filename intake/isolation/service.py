@@ -163,6 +163,14 @@ class IsolationService:
         await self._after(before, after)
         return True
 
+    async def looks_like_reply(self, party: str, text: str) -> bool:
+        """Whether `take_reply` will most likely take this message (an active case's contact, a readable
+        answer): the SMS webhook answers with a health acknowledgement instead of a ticket number. The worker
+        still decides; a case closed in between only means the patient was not given the ticket's number."""
+        if party not in await self._active_contacts():
+            return False
+        return not (await asyncio.to_thread(parse_reply, text)).empty
+
     def latest_today(self) -> date:
         """Today in the province (registration dates are local dates)."""
         return self._clock().astimezone(LOCAL_TZ).date()

@@ -149,6 +149,10 @@ async def test_an_sms_answer_is_a_reading_and_two_good_ones_after_ten_days_close
     resp = await post_signed(client, "/twilio/sms", make_sms("SM" + "e" * 32, "spo2 98, ko sot, tho binh thuong",
                                                              sender=phone))
     assert resp.status == 200
+    reply = await resp.text()  # a check-in answer is not a report: no ticket number to keep
+    assert "sức khỏe" in reply and "Mã phiếu" not in reply
+    other = await post_signed(client, "/twilio/sms", make_sms("SM" + "f" * 32, "spo2 98, ko sot", sender="+84911000999"))
+    assert "Mã phiếu" in await other.text()  # the same words from a number with no case are a report
     await wait_case(client, case.id, lambda c: len(c.readings) == 1)
     with pytest.raises(TicketNotFound):  # the answer did not become a report
         await client.app[intake_keys.STORE].get("sms-SM" + "e" * 32)
