@@ -227,10 +227,18 @@ async def test_forty_parallel_wrong_passwords_get_at_most_five_checked_and_the_r
 
 
 async def test_a_burst_of_sign_ins_does_not_stall_other_requests(client: TestClient) -> None:
-    """Issue 14, #2: argon2 on the event loop stalled /healthz (and the webhooks) for seconds."""
+    """Issue 14, #2: argon2 on the event loop stalled /healthz (and the webhooks) for seconds.
+
+    Judged against the cost of one password check measured in the same run, not against a fixed time (0.5 s
+    failed on a loaded machine): /healthz must come back within a few checks' time. With the checks on the event
+    loop it waits behind the ones queued before it (measured: about ten checks' time, 0.50 s against 0.02 s)."""
     import asyncio
+    import statistics
     import time
+
+    from dashboards.accounts import verify_password
     token, cookie = await _login_form(client)
+    one_check = statistics.median(_timed(lambda: verify_password(None, "sai-mat-khau-roi")) for _ in range(3))
 
     async def attempt(n: int) -> None:
         await client.post("/login", data={"username": f"khach{n}", "password": "sai-mat-khau-roi", "login_csrf": token},
@@ -243,7 +251,47 @@ async def test_a_burst_of_sign_ins_does_not_stall_other_requests(client: TestCli
         return time.perf_counter() - started
     *_, elapsed = await asyncio.gather(*(attempt(n) for n in range(25)), health())
 
-    assert elapsed < 0.5
+    assert elapsed < 4 * one_check, (elapsed, one_check)
+
+
+async def test_password_checks_leave_the_event_loop_free() -> None:
+    """The mechanism behind the test above, without the web stack's timing: while eight checks run, the event
+    loop keeps turning; each gap between its turns stays well under one check (on the loop, a gap would be a
+    whole check)."""
+    import asyncio
+    import statistics
+    import time
+
+    from dashboards.accounts import PasswordChecker, verify_password
+    one_check = statistics.median(_timed(lambda: verify_password(None, "sai-mat-khau-roi")) for _ in range(3))
+    checker = PasswordChecker(max_concurrent=2)
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            await asyncio.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+    ticking = asyncio.create_task(ticker())
+    try:
+        results = await asyncio.gather(*(checker.verify(None, "sai-mat-khau-roi") for _ in range(8)))
+    finally:
+        stop.set()
+        await ticking
+        checker.close()
+
+    assert results == [False] * 8 and len(gaps) > 8
+    assert max(gaps) < one_check / 2, (max(gaps), one_check)
+
+
+def _timed(work: Any) -> float:
+    import time
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
 
 
 async def test_forwarded_addresses_count_only_from_trusted_proxies(aiohttp_client: Any, settings: Settings, es: Any,
