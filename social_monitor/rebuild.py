@@ -15,8 +15,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
+from hotline.kernel.concurrency import change_saved
 from social_monitor.claims import Claim
 from social_monitor.clustering import with_current_growth
 from social_monitor.curation import SYSTEM, PairLabel, reviewed, with_review_of
@@ -144,15 +146,13 @@ async def carry_reviews(source: SocialStore, target: SocialService, *, now: date
 
 async def _save_review(target: SocialService, claim_id: str, old: Claim, held: int, total: int,
                        now: datetime) -> Claim:
-    for _ in range(CONFLICT_RETRIES):
-        claim, version = await target.store.get_claim(claim_id)
-        updated = with_review_of(claim, old, held=held, total=total, at=now)
-        try:
-            await target.store.save_claim(updated, version)
-            return updated
-        except ClaimConflict:
-            continue
-    raise ClaimConflict(f"claim {claim_id} kept changing while its review was carried over")
+    async def change(claim: Claim) -> Claim:
+        return with_review_of(claim, old, held=held, total=total, at=now)
+    before, after, _ = await change_saved(
+        partial(target.store.get_claim, claim_id), change, target.store.save_claim,
+        conflict=ClaimConflict, attempts=CONFLICT_RETRIES,
+        gave_up=lambda: ClaimConflict(f"claim {claim_id} kept changing while its review was carried over"))
+    return after or before  # with_review_of always gives a new claim
 
 
 async def refresh_all_growth(target: SocialService, now: datetime) -> int:

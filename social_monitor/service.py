@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any, Final, Protocol
 
 from classifier.text import NormalisedText, normalise, redact
@@ -31,6 +32,7 @@ from social_monitor.pairs import Views
 from social_monitor.records import TICKET_SOURCE, FlagKind, Post, RawPost, post_id
 from social_monitor.scoring import Score, Scorer
 from social_monitor.similarity import Signature, shingles, signature
+from hotline.kernel.concurrency import change_saved
 from hotline.kernel.records import Version
 from social_monitor.store import SocialStore
 
@@ -276,17 +278,12 @@ class SocialService:
     async def _update_claim(self, claim_id: str, mentions: Sequence[Mention], now: datetime) -> None:
         """Join mentions to a claim read afresh: one that changed since it was read, or one another replica
         created first under the same id (the id is its first post's, so both named it alike)."""
-        for _ in range(CONFLICT_RETRIES):
-            claim, version = await self.store.get_claim(claim_id)
-            updated = add_mentions(claim, mentions, now, self.policy)
-            if updated is claim:  # the winner already counts every one of them
-                return
-            try:
-                await self.store.save_claim(updated, version)
-                return
-            except ClaimConflict:
-                continue  # a reviewer saved meanwhile: re-read and apply the mentions again
-        raise ClaimConflict(f"claim {claim_id} kept changing; mentions will be retried")
+        async def change(claim: Claim) -> Claim:
+            return add_mentions(claim, mentions, now, self.policy)  # the same claim: the winner counts them all
+        # a conflict means a reviewer (or another replica) saved meanwhile: re-read and apply the mentions again
+        await change_saved(partial(self.store.get_claim, claim_id), change, self.store.save_claim,
+                           conflict=ClaimConflict, attempts=CONFLICT_RETRIES,
+                           gave_up=lambda: ClaimConflict(f"claim {claim_id} kept changing; mentions will be retried"))
 
     async def refresh_growth(self, now: datetime | None = None) -> int:
         """Recompute 24-hour counts of claims mentioned in the last 48 h; returns how many changed."""
@@ -424,14 +421,15 @@ class SocialService:
 
     async def _fold_again(self, claim_id: str, fresh: Claim, counted: Claim, actor: str,
                           now: datetime) -> tuple[Claim, Version]:
-        for _ in range(CONFLICT_RETRIES):
-            current, version = await self.store.get_claim(claim_id)
-            result = merged(current, fresh, actor=actor, at=now, counted=counted)
-            try:
-                return result, await self.store.save_claim(result, version)
-            except ClaimConflict:
-                continue
-        raise ClaimConflict(f"claim {claim_id} kept changing while being merged; merge it again")
+        async def change(current: Claim) -> Claim:
+            return merged(current, fresh, actor=actor, at=now, counted=counted)
+        outcome = await change_saved(
+            partial(self.store.get_claim, claim_id), change, self.store.save_claim,
+            conflict=ClaimConflict, attempts=CONFLICT_RETRIES,
+            gave_up=lambda: ClaimConflict(f"claim {claim_id} kept changing while being merged; merge it again"))
+        _, folded, saved = outcome
+        assert folded is not None and saved is not None  # merged() always gives a new claim, so it was saved
+        return folded, saved
 
     async def split_claim(self, claim_id: str, post_ids: Sequence[str], *, version: str, actor: str,
                           record: bool = True) -> tuple[tuple[Claim, Version], tuple[Claim, Version]]:

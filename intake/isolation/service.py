@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Final
 
+from hotline.kernel.concurrency import change_saved
 from hotline.kernel.records import LOCAL_TZ
 from intake.errors import InvalidTicket, TicketConflict, TicketNotFound
 from intake.isolation.assess import assess
@@ -325,17 +327,12 @@ class IsolationService:
     async def _change(self, case_id: str,
                       change: Callable[[Case], Awaitable[Case | None]]) -> tuple[Case, Case]:
         """Apply `change` under optimistic concurrency; returns (before, after)."""
-        for _ in range(CONFLICT_RETRIES):
-            case, version = await self.cases.get(case_id)
-            updated = await change(case)
-            if updated is None:
-                return case, case
-            try:
-                await self.cases.save(updated, version)
-                return case, updated
-            except TicketConflict:
-                continue
-        raise TicketConflict(f"case {case_id} kept changing; will retry")
+        async def step(case: Case) -> Case:
+            return await change(case) or case  # None: nothing to change
+        before, after, _ = await change_saved(
+            partial(self.cases.get, case_id), step, self.cases.save, conflict=TicketConflict,
+            attempts=CONFLICT_RETRIES, gave_up=lambda: TicketConflict(f"case {case_id} kept changing; will retry"))
+        return before, after if after is not None else before
 
     async def _record(self, at: datetime, actor: str, action: str, case: Case, after: dict[str, object]) -> None:
         if self._audit is None:

@@ -115,3 +115,56 @@ class StillChanging(DomainError, Conflict):
 def test_an_error_gets_its_code_from_its_name_and_its_status_from_its_kernel_base(
         error: HotlineError, code: str, status: HTTPStatus) -> None:
     assert (error.code, http_status(error)) == (code, status)
+
+
+# --- read, change, save ---------------------------------------------------------------------------------------
+
+class _Box:
+    """A document with a version, saved conditionally; `interfere` saves first, `n` times, like another writer."""
+
+    def __init__(self, interfere: int = 0) -> None:
+        self.value, self.version, self.interfere, self.saves = 1, 0, interfere, 0
+
+    async def read(self) -> tuple[int, int]:
+        return self.value, self.version
+
+    async def save(self, value: int, version: int) -> str:
+        if self.interfere:
+            self.interfere -= 1
+            self.value, self.version = self.value * 10, self.version + 1  # someone else's save lands first
+        if version != self.version:
+            raise Conflict("changed")
+        self.value, self.version, self.saves = value, self.version + 1, self.saves + 1
+        return f"v{self.version}"
+
+
+async def test_change_saved_reapplies_the_change_to_what_is_there_after_a_conflict() -> None:
+    from hotline.kernel.concurrency import change_saved
+    box = _Box(interfere=2)
+
+    async def plus_one(value: int) -> int:
+        return value + 1
+    before, after, saved = await change_saved(box.read, plus_one, box.save, conflict=Conflict, attempts=5,
+                                              gave_up=lambda: Conflict("gave up"))
+    # two other writers multiplied by 10 first: the change applies to their result, not to the first read
+    assert (before, after, saved, box.value, box.saves) == (100, 101, "v3", 101, 1)
+
+
+async def test_change_saved_writes_nothing_when_the_change_returns_the_same_record_and_gives_up_in_time() -> None:
+    from hotline.kernel.concurrency import change_saved
+    box = _Box()
+
+    async def same(value: int) -> int:
+        return value
+    assert await change_saved(box.read, same, box.save, conflict=Conflict, attempts=3,
+                              gave_up=lambda: Conflict("gave up")) == (1, None, None)
+    assert box.saves == 0
+
+    busy = _Box(interfere=3)
+
+    async def plus_one(value: int) -> int:
+        return value + 1
+    with pytest.raises(Conflict, match="gave up"):
+        await change_saved(busy.read, plus_one, busy.save, conflict=Conflict, attempts=3,
+                           gave_up=lambda: Conflict("gave up"))
+    assert busy.saves == 0
