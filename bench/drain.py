@@ -26,6 +26,7 @@ from elasticsearch import AsyncElasticsearch
 from bench import report
 from bench.corpus import make_texts
 from bench.node import search_node_url
+from bench.sizing import items_for
 from hotline import indices
 from hotline.fetch import GuardedFetcher, policy_from
 from hotline.intake_ctx import WORKER_BATCH, make_service
@@ -75,7 +76,7 @@ async def _drain_for(seconds: float, make_worker: Callable[[Journal], JournalWor
             elapsed += time.perf_counter() - started
             counts = journal.counts()
             assert counts["pending"] == 0 and counts["dead"] == 0 and counts["done"] == drained, counts
-            chunk = int(min(CHUNK, max(PROBE, drained / elapsed * (seconds - elapsed))))
+            chunk = items_for(drained, elapsed, seconds - elapsed, least=PROBE, most=CHUNK)
     finally:
         journal.close()
     return drained, elapsed

@@ -1,14 +1,18 @@
 """Search latency on a realistically sized `tickets` index, and the bulk indexing rate that built it.
 
-    .venv/bin/python -m bench.search --docs 1000000 --runs 200
+    .venv/bin/python -m bench.search --seconds 90 --docs 1000000 --query-seconds 30 --runs 200
 
 1. A fresh index from intake/index.py's mapping, created by hotline.indices.ensure under a bench prefix.
-2. N tickets built the way TicketStore builds them (Ticket.as_doc with classifier.text.normalise forms),
+2. Tickets built the way TicketStore builds them (Ticket.as_doc with classifier.text.normalise forms),
    from a pool of normalised generated texts (normalising a million texts would benchmark pyvi, not
    Elasticsearch), spread over 90 days, the 9 districts of Bình Dương, 11 categories and 3 urgencies, with
    one category x district surge in the last 3 days for the spikes query to find. Loaded with async_bulk
-   (refresh off, no replicas while loading, then restored), in --streams concurrent streams.
-3. The leaders' queries, --runs times each, in turn, one at a time: accent-insensitive full text with filters
+   (refresh off, no replicas while loading, then restored), in --streams concurrent streams, for about
+   --seconds or until --docs are in, whichever comes first: the index size is sized by time (issue 16), so a
+   slower CPU builds a smaller index instead of running long, and every latency row names the number of
+   tickets it was measured over.
+3. The leaders' queries, in turn, one at a time, for about --query-seconds (at least MIN_RUNS rounds, at
+   most --runs): accent-insensitive full text with filters
    (intake.queries.build_ticket_search, query typed without diacritics and normalised like the API does),
    daily histogram by category, district counts, and spikes (bench/queries.py). Aggregations run with
    request_cache=false and move their time window by a second per run, so every run is computed.
@@ -34,6 +38,8 @@ from bench.queries import build_daily_by_category, build_district_counts, build_
 from classifier.text import NormalisedText, normalise
 
 TARGET_P95_MS: Final = 150.0
+MIN_RUNS: Final = 20
+"""Measured rounds of queries even when --query-seconds has run out (percentiles need some)."""
 DAYS: Final = 90
 SPIKE: Final = ("food_supply", "Dĩ An")
 QUERIES_TYPED: Final = ("kho tho", "phong toa", "het gao", "tiem mui hai", "giay di duong", "xet nghiem pcr",
@@ -92,32 +98,40 @@ def make_doc(i: int, rng: random.Random, pool: Sequence[PoolText], by_category: 
     return ticket.as_doc(segmented=item.forms.segmented, folded=item.forms.folded)
 
 
-async def bulk_load(es: Any, alias: str, n_docs: int, streams: int, pool: Sequence[PoolText], now: datetime,
-                    seed: int, chunk_size: int) -> tuple[float, float]:
-    """Index n_docs documents; return (wall seconds, seconds spent building documents)."""
+async def bulk_load(es: Any, alias: str, max_docs: int, seconds: float | None, streams: int,
+                    pool: Sequence[PoolText], now: datetime, seed: int, chunk_size: int
+                    ) -> tuple[int, float, float]:
+    """Index documents until `seconds` have passed or `max_docs` are in (no `seconds`: all `max_docs`);
+    return (documents indexed, wall seconds, seconds spent building documents).
+
+    Each stream stops generating documents at the deadline, so the last bulk request of each is partial and
+    the wall time overshoots `seconds` by about one request's round trip."""
     from elasticsearch.helpers import async_bulk
 
     by_category: dict[str, list[PoolText]] = {}
     for item in pool:
         by_category.setdefault(item.category, []).append(item)
     building = [0.0]
+    started = time.perf_counter()
+    deadline = float("inf") if seconds is None else started + seconds
 
     async def actions(stream: int) -> AsyncIterator[dict[str, Any]]:
         rng = random.Random(seed * 1000 + stream)
-        for i in range(stream, n_docs, streams):
+        for i in range(stream, max_docs, streams):
             t0 = time.perf_counter()
+            if t0 >= deadline:
+                return
             doc = make_doc(i, rng, pool, by_category, now)
             building[0] += time.perf_counter() - t0
             yield {"_op_type": "index", "_index": alias, "_id": doc["id"], "_source": doc}
 
-    started = time.perf_counter()
     results = await asyncio.gather(*(async_bulk(es, actions(s), chunk_size=chunk_size, max_retries=3,
                                                 raise_on_error=True) for s in range(streams)))
     wall = time.perf_counter() - started
     indexed = sum(int(ok) for ok, _ in results)
-    if indexed != n_docs:
-        raise RuntimeError(f"indexed {indexed} of {n_docs} documents")
-    return wall, building[0]
+    if seconds is None and indexed != max_docs:
+        raise RuntimeError(f"indexed {indexed} of {max_docs} documents")
+    return indexed, wall, building[0]
 
 
 def _full_text_body(i: int, now: datetime, forms: dict[str, NormalisedText]) -> dict[str, Any]:
@@ -132,9 +146,10 @@ def _full_text_body(i: int, now: datetime, forms: dict[str, NormalisedText]) -> 
         created_from=now - timedelta(days=30 if i % 4 else DAYS), sort=Sort.RELEVANCE, size=20))
 
 
-async def run_queries(es: Any, alias: str, now: datetime, runs: int, warmup: int
+async def run_queries(es: Any, alias: str, now: datetime, runs: int, warmup: int, seconds: float | None
                       ) -> tuple[dict[str, list[tuple[float, int]]], dict[str, Any]]:
-    """Run each query kind `runs` times in turn; return {kind: [(client ms, took ms)]}, last responses."""
+    """Run each query kind in turn, `runs` rounds at most and, with `seconds`, until that many seconds of
+    measured rounds have passed (at least MIN_RUNS); return {kind: [(client ms, took ms)]}, last responses."""
     forms = {q: normalise(q) for q in QUERIES_TYPED}
     kinds: dict[str, tuple[Callable[[int], dict[str, Any]], dict[str, Any]]] = {
         "full text + filters (build_ticket_search)": (lambda i: _full_text_body(i, now, forms), {}),
@@ -147,7 +162,13 @@ async def run_queries(es: Any, alias: str, now: datetime, runs: int, warmup: int
     }
     times: dict[str, list[tuple[float, int]]] = {kind: [] for kind in kinds}
     last: dict[str, Any] = {}
+    measuring_since = 0.0
     for i in range(warmup + runs):
+        if i == warmup:
+            measuring_since = time.perf_counter()
+        elif (i > warmup and seconds is not None and i - warmup >= MIN_RUNS
+              and time.perf_counter() - measuring_since >= seconds):
+            break
         for kind, (build, options) in kinds.items():
             body = build(i)
             t0 = time.perf_counter()
@@ -160,7 +181,7 @@ async def run_queries(es: Any, alias: str, now: datetime, runs: int, warmup: int
 
 
 async def run(es_url: str, n_docs: int, runs: int, pool_size: int, streams: int, chunk_size: int, seed: int,
-              keep: bool) -> str:
+              keep: bool, seconds: float | None = None, query_seconds: float | None = None) -> str:
     """Build the index, load it, query it; return the Markdown section."""
     import intake.index
     from hotline import indices
@@ -180,7 +201,8 @@ async def run(es_url: str, n_docs: int, runs: int, pool_size: int, streams: int,
         now = datetime.now(timezone.utc).replace(microsecond=0)
         await es.indices.put_settings(index=alias, settings={"index": {"refresh_interval": "-1",
                                                                         "number_of_replicas": 0}})
-        wall, building = await bulk_load(es, alias, n_docs, streams, pool, now, seed, chunk_size)
+        indexed, wall, building = await bulk_load(es, alias, n_docs, seconds, streams, pool, now, seed,
+                                                  chunk_size)
         await es.indices.put_settings(index=alias, settings={"index": {"refresh_interval": None}})
         t0 = time.perf_counter()
         await es.indices.refresh(index=alias)
@@ -188,8 +210,10 @@ async def run(es_url: str, n_docs: int, runs: int, pool_size: int, streams: int,
         stats = await es.indices.stats(index=alias, metric="store,docs,segments")
         total = stats["_all"]["primaries"]
         count = int(total["docs"]["count"])
-        print(f"indexed {count:,} documents in {wall:.1f}s ({n_docs / wall:,.0f} docs/s)", file=sys.stderr)
-        times, last = await run_queries(es, alias, now, runs, warmup=min(10, runs))
+        if count != indexed:
+            raise RuntimeError(f"bulk reported {indexed:,} documents indexed, the index holds {count:,}")
+        print(f"indexed {count:,} documents in {wall:.1f}s ({count / wall:,.0f} docs/s)", file=sys.stderr)
+        times, last = await run_queries(es, alias, now, runs, min(10, runs), query_seconds)
     finally:
         if not keep:
             await es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
@@ -201,19 +225,28 @@ async def run(es_url: str, n_docs: int, runs: int, pool_size: int, streams: int,
         took = [t for _, t in values]
         p95 = report.percentile(client, 95)
         worst = max(worst, p95)
-        query_rows.append([kind, len(values), f"{report.percentile(client, 50):,.1f}", f"{p95:,.1f}",
+        query_rows.append([kind, f"{count:,}", len(values), f"{report.percentile(client, 50):,.1f}",
+                           f"{p95:,.1f}",
                            f"{report.percentile(client, 99):,.1f}", f"{report.median(took):,.0f}",
                            report.verdict(p95 < TARGET_P95_MS)])
     spikes = read_spikes(last["spikes: category x district, 3 d vs 14 d"]["aggregations"])
     top = "; ".join(f"{s.category} in {s.district}: {s.recent} vs {s.baseline} (×{s.ratio})"
                     for s in spikes[:3])
     full_text_total = last["full text + filters (build_ticket_search)"]["hits"]["total"]["value"]
+    rounds = len(next(iter(times.values())))
+    sized = (f"{n_docs:,} tickets" if seconds is None else
+             f"indexing sized to ~{seconds:g} s on this CPU, at most {n_docs:,}")
+    queried = (f"{rounds} runs per query" if query_seconds is None else
+               f"{rounds} runs per query in ~{query_seconds:g} s, at most {runs}")
     return "\n".join([
-        f"## Search ({count:,} tickets over {DAYS} days; {runs} runs per query)",
+        f"## Search ({count:,} tickets over {DAYS} days: {sized}; {queried})",
+        "",
+        report.machine_line(),
         "",
         report.table(["bulk indexing", "value"], [
-            ["documents", f"{count:,}"],
-            ["docs/s (wall, async_bulk, refresh off)", f"{n_docs / wall:,.0f}"],
+            ["documents indexed", f"{count:,}" + ("" if seconds is None else
+                                                  f" (in {wall:.1f} s of a ~{seconds:g} s budget; cap {n_docs:,})")],
+            ["docs/s (wall, async_bulk, refresh off)", f"{count / wall:,.0f}"],
             ["streams × chunk size", f"{streams} × {chunk_size:,}"],
             ["share of wall time building documents in Python", f"{building / wall:.0%}"],
             ["refresh after load", f"{refresh_s:.1f} s"],
@@ -222,11 +255,12 @@ async def run(es_url: str, n_docs: int, runs: int, pool_size: int, streams: int,
             ["text pool", f"{pool_size:,} normalised texts ({pool_s:.1f} s to normalise)"],
         ]),
         "",
-        report.table(["query", "runs", "p50 ms", "p95 ms", "p99 ms", "ES took p50 ms",
+        report.table(["query", "tickets indexed", "runs", "p50 ms", "p95 ms", "p99 ms", "ES took p50 ms",
                       f"p95 < {TARGET_P95_MS:.0f} ms"], query_rows),
         "",
         f"Target p95 < {TARGET_P95_MS:.0f} ms for every query: worst p95 {worst:,.1f} ms → "
-        f"{report.verdict(worst < TARGET_P95_MS)}. Latency is client-side (request to parsed response); "
+        f"{report.verdict(worst < TARGET_P95_MS)} over {count:,} tickets. "
+        "Latency is client-side (request to parsed response); "
         "`took` is Elasticsearch's own time.",
         "",
         f"Checks: the last full-text query matched {full_text_total:,} tickets; "
@@ -239,8 +273,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse flags, run, print the tables and append them to the results file."""
     parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=1_000_000, help="tickets to index (default 1,000,000)")
-    parser.add_argument("--runs", type=int, default=200, help="measured runs of each query (default 200)")
+    parser.add_argument("--seconds", type=float, default=90.0,
+                        help="seconds of bulk indexing: the index holds what this CPU loads in that time, "
+                             "at most --docs (default 90; 0 indexes exactly --docs)")
+    parser.add_argument("--docs", type=int, default=1_000_000,
+                        help="the most tickets to index (default 1,000,000)")
+    parser.add_argument("--query-seconds", type=float, default=30.0,
+                        help=f"seconds of measured query rounds, at least {MIN_RUNS} rounds and at most --runs "
+                             "(default 30; 0 runs exactly --runs)")
+    parser.add_argument("--runs", type=int, default=200,
+                        help="the most measured runs of each query (default 200)")
     parser.add_argument("--pool", type=int, default=5000,
                         help="normalised texts the documents reuse (default 5,000)")
     parser.add_argument("--streams", type=int, default=2, help="concurrent async_bulk streams (default 2)")
@@ -253,11 +295,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="heap of the throw-away search node (default 1g; 2g for 1M+)")
     parser.add_argument("--results", type=Path, default=report.LATEST, help="Markdown file to append to")
     args = parser.parse_args(argv)
-    if args.docs < 1 or args.runs < 1 or args.streams < 1:
-        parser.error("--docs, --runs and --streams must be at least 1")
+    if args.docs < 1 or args.runs < 1 or args.streams < 1 or args.seconds < 0 or args.query_seconds < 0:
+        parser.error("--docs, --runs and --streams must be at least 1; --seconds and --query-seconds at least 0")
     with search_node_url(args.es_url, heap=args.heap) as es_url:
         section = asyncio.run(run(es_url, args.docs, args.runs, args.pool, args.streams, args.chunk_size,
-                                  args.seed, args.keep))
+                                  args.seed, args.keep, args.seconds or None, args.query_seconds or None))
     print(section)
     report.write_section(section, path=args.results)
 

@@ -14,10 +14,14 @@ Three kinds of process, so that the load generator never shares an interpreter w
 - the load generator: wrk (https://github.com/wg/wrk, the Debian package `wrk`, installed by
   `make system-deps`), driven by a Lua script generated here that cycles through pre-signed requests.
 
-Requests are signed here, before the load starts: for each level, --pool distinct form bodies per path
-(unique CallSid / MessageSid; X-Twilio-Signature from twilio.request_validator.RequestValidator over
-PUBLIC_BASE_URL + path) are written to a data file that the Lua script reads at start-up. A pool that runs
-out wraps around; the report says so, because the app answers a duplicate delivery without new work.
+Requests are signed here, before the load starts: distinct form bodies per path (unique CallSid /
+MessageSid; X-Twilio-Signature from twilio.request_validator.RequestValidator over PUBLIC_BASE_URL + path)
+are written to a data file that the Lua script reads at start-up. Each level and server runs for --duration
+seconds (sized by time; issue 16), and so is the app's pool: it holds what the floor answered per path at
+the same level, times POOL_MARGIN, at most --pool (the app, doing real work, answers fewer than the trivial
+floor), so a slower CPU signs fewer requests instead of a fixed 50,000. The floor, which checks nothing,
+cycles through the warm-up pool. A pool that runs out wraps around; the report says so, because the app
+answers a duplicate delivery without new work.
 
 wrk cannot tell the latency of one path from another's within a run, so each level runs two wrk processes
 at once, one per path, each holding half of the connections (voice gets the odd one): the per-endpoint rows
@@ -65,6 +69,9 @@ TARGET_P99_MS: Final = 100.0
 TARGET_CONNECTIONS: Final = 200
 REQUEST_TIMEOUT_S: Final = 10
 WARMUP_POOL: Final = 5_000
+POOL_MARGIN: Final = 1.25
+"""The app's pool per path = the floor's requests per path at the same level × this (at most --pool)."""
+MIN_POOL: Final = 1_000
 SMS_SENDERS: Final = 10_000
 """Distinct SMS senders per level: a sender writes again only after this many messages (as before)."""
 FLOOR_TWIML: Final = ('<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
@@ -388,6 +395,7 @@ class Row:
     result: LoadResult
     pending_after: int | None = None
     accepted: int | None = None
+    pool: int | None = None
 
 
 def _pools(work: Path, run_tag: str, level: int, measured: bool, count: int,
@@ -395,6 +403,13 @@ def _pools(work: Path, run_tag: str, level: int, measured: bool, count: int,
     sid_prefix = f"{run_tag}{level:04d}{int(measured)}"
     return {path: write_pool(work / f"{path.strip('/').replace('/', '-')}-{level}-{int(measured)}.pool", path,
                              sid_prefix, f"{level % 10_000:04d}", count, bodies) for path in PATHS}
+
+
+def app_pool_size(floor: LoadResult, most: int) -> int:
+    """Distinct requests per path for the app at a level: what the floor answered per path there, with a
+    margin (the app does real work, so it answers fewer), between MIN_POOL and `most`."""
+    answered = max((r.requests for r in floor.per_path.values()), default=most)
+    return max(MIN_POOL, min(most, int(answered * POOL_MARGIN)))
 
 
 def run(es_url: str, levels: Sequence[int], duration_s: int, pool: int, warmup_s: int, worker: str) -> str:
@@ -413,9 +428,11 @@ def run(es_url: str, levels: Sequence[int], duration_s: int, pool: int, warmup_s
                         public_base_url=PUBLIC_BASE_URL, log_level="WARNING", intake_worker=worker)
         for level in levels:
             warmup = _pools(work, run_tag, level, False, WARMUP_POOL, bodies)
-            measured = _pools(work, run_tag, level, True, pool, bodies)
             run_wrk(floor.url, min(level, 50), warmup_s, warmup, work)
-            rows.append(Row(level, "floor (trivial aiohttp)", run_wrk(floor.url, level, duration_s, measured, work)))
+            floor_result = run_wrk(floor.url, level, duration_s, warmup, work)
+            rows.append(Row(level, "floor (trivial aiohttp)", floor_result))
+            app_pool = app_pool_size(floor_result, pool)
+            measured = _pools(work, run_tag, level, True, app_pool, bodies)
             settings = replace(base, data_dir=work / f"app-{level}")
             app = Server.start("app", settings)
             external = Worker(settings) if worker == "external" else None
@@ -426,7 +443,7 @@ def run(es_url: str, levels: Sequence[int], duration_s: int, pool: int, warmup_s
                 result = run_wrk(app.url, level, duration_s, measured, work)
                 counts = _journal_counts(settings.journal_path)
                 rows.append(Row(level, f"app (worker {worker})", result, counts.get("pending", 0),
-                                sum(counts.values())))
+                                sum(counts.values()), app_pool))
             finally:
                 app.close()
                 if external is not None:
@@ -457,24 +474,35 @@ def _section(rows: Sequence[Row], duration_s: int, pool: int) -> str:
         main_rows.append([row.connections, row.target, f"{result.count:,}", f"{result.rate:,.0f}",
                           _ms(result.percentile_ms(50)), _ms(result.percentile_ms(95)),
                           _ms(result.percentile_ms(99)), _ms(result.percentile_ms(100)), _errors(result.errors),
-                          "" if row.pending_after is None else f"{row.pending_after:,} of {row.accepted:,}"])
+                          "" if row.pending_after is None else f"{row.pending_after:,} of {row.accepted:,}",
+                          "" if row.pool is None else f"{row.pool:,}"])
         for path, r in result.per_path.items():
             path_rows.append([row.connections, row.target, path, f"{r.requests:,}",
                               _ms(r.percentiles_ms["p50"]), _ms(r.percentiles_ms["p95"]),
                               _ms(r.percentiles_ms["p99"]), _errors(r.errors)])
         if result.wrapped and row.target.startswith("app"):
-            notes.append(f"{row.target} at {row.connections} connections ran out of its {pool:,} distinct "
+            notes.append(f"{row.target} at {row.connections} connections ran out of its {row.pool:,} distinct "
                          "requests per path and resent some (duplicates, which the app answers without new work).")
         if row.connections == TARGET_CONNECTIONS and row.target.startswith("app"):
             p99, errors = result.percentile_ms(99), sum(result.errors.values())
             verdicts.append(f"Target at {TARGET_CONNECTIONS} connections: p99 < {TARGET_P99_MS:.0f} ms and "
                             f"zero errors → app p99 {_ms(p99)} ms, {errors} errors → "
                             f"{report.verdict(p99 < TARGET_P99_MS and errors == 0)}.")
+    floors = {row.connections: row.result for row in rows if row.target.startswith("floor")}
+    ratios = [f"{row.connections} connections: {row.result.rate / floors[row.connections].rate:.2f}"
+              for row in rows if row.target.startswith("app") and floors.get(row.connections)
+              and floors[row.connections].rate]
     if not verdicts:
         verdicts.append(f"Target (p99 < {TARGET_P99_MS:.0f} ms at {TARGET_CONNECTIONS} connections) "
                         f"not measured: no {TARGET_CONNECTIONS}-connection level in this run.")
+    if ratios:
+        verdicts.insert(0, "App throughput / floor throughput (req/s, same level, same run): "
+                        + "; ".join(ratios) + ".")
     return "\n".join([
-        f"## Webhook latency under load ({duration_s:g} s per level; wrk, {pool:,} pre-signed requests per path)",
+        f"## Webhook latency under load ({duration_s:g} s per level and server; wrk, app pools sized by the "
+        f"floor's rate, at most {pool:,} pre-signed requests per path)",
+        "",
+        report.machine_line(),
         "",
         "Signed POST /twilio/voice and /twilio/sms at the same time, each path on half of the connections; "
         "closed loop (each connection waits for its answer). Latency is measured by wrk, from sending the "
@@ -482,7 +510,7 @@ def _section(rows: Sequence[Row], duration_s: int, pool: int) -> str:
         f"({REQUEST_TIMEOUT_S} s) and non-2xx answers.",
         "",
         report.table(["connections", "server", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                      "errors", "journal pending at end"], main_rows),
+                      "errors", "journal pending at end", "app pool per path"], main_rows),
         "",
         *verdicts,
         *notes,
@@ -505,10 +533,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[50, 200, 500],
                         help="concurrent connections, one level each, split between the two paths "
                              "(default 50 200 500)")
-    parser.add_argument("--duration", type=int, default=10,
+    parser.add_argument("--duration", "--seconds", type=int, default=10, dest="duration",
                         help="whole seconds of load per level and server (default 10)")
     parser.add_argument("--pool", "--max-requests", type=int, default=50_000, dest="pool",
-                        help="distinct pre-signed requests per path and level (default 50000)")
+                        help="the most distinct pre-signed requests per path and level for the app; each "
+                             "level's pool is what the floor answered there × 1.25 (default 50000)")
     parser.add_argument("--warmup", type=int, default=1,
                         help="whole seconds of unmeasured load before each level (default 1)")
     parser.add_argument("--worker", choices=("inline", "external"), default="external",
