@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import replace
 
-import pytest
-from elasticsearch import AsyncElasticsearch
+# One OpenMP/BLAS thread per test process, set before scikit-learn, numpy or torch load their thread pools. On
+# the 2 shared cores of the development machine and CI, pools of two threads spin against each other and against
+# other processes (torch and scikit-learn each bring their own OpenMP runtime): fitting the misinformation test
+# model took 25.7 s after test_hf.py had loaded torch and 0.9 s on one thread (`setdefault`: a caller's own value
+# wins).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from hotline.es import make_es
-from hotline.loaded_models import Models, load_models
-from hotline.settings import Settings
+import uuid  # noqa: E402  (after the thread limit above)
+from collections.abc import AsyncIterator  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+import pytest  # noqa: E402
+from elasticsearch import AsyncElasticsearch  # noqa: E402
+
+from hotline.es import make_es  # noqa: E402
+from hotline.loaded_models import Models, load_models  # noqa: E402
+from hotline.settings import Settings  # noqa: E402
 
 
 
