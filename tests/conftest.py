@@ -72,8 +72,15 @@ async def es(settings: Settings) -> AsyncIterator[AsyncElasticsearch]:
     except Exception as err:  # the message must say what is wrong, whatever the transport raised
         await client.close()
         pytest.fail(f"Elasticsearch at {settings.es_url} is not reachable: {err!r}", pytrace=False)
+    # The session's indices refresh every 100 ms instead of every second. Writes that wait for visibility
+    # (`refresh="wait_for"`: operators' edits, isolation cases, claim pairs) waited up to a second each: 9 of the
+    # 10 s of a medical-page fixture. Search stays near-real-time (a write is visible only after a refresh).
+    template = f"{settings.index_prefix}refresh"
+    await client.indices.put_index_template(name=template, index_patterns=[f"{settings.index_prefix}*"], priority=500,
+                                            template={"settings": {"index": {"refresh_interval": "100ms"}}})
     yield client
     await client.indices.delete(index=f"{settings.index_prefix}*", ignore_unavailable=True, expand_wildcards="all")
+    await client.indices.delete_index_template(name=template)
     await client.close()
 
 
