@@ -29,7 +29,7 @@ SLOW_MODULES = frozenset({"test_faults.py", "test_fuzz.py", "test_search_node.py
 """Test files that start or restart JVM nodes, drive storms or run thousands of generated cases."""
 
 SLOW_TESTS = frozenset({
-    # the whole dev split (380 posts) ingested three times, twice one post at a time: 70 s
+    # the whole dev split (380 posts) ingested three times, twice one post at a time: 53-70 s
     "tests/social_monitor/test_grouping.py::test_one_batch_and_one_by_one_give_the_same_claims",
     # a full training run of the category model on the seed corpus (cross-validated), then classifying with it
     "tests/classifier/test_cli.py::test_train_with_corrections_writes_a_model_and_card_that_classify_uses",
