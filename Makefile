@@ -17,7 +17,7 @@ run: install
 test: install-dev
 	$(BIN)/hotline search-node exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Everything but the tests marked slow (JVM restarts, storms, browsers, the fuzz run): a quick loop while working.
+# Everything but the tests marked slow (JVM restarts, storms, browsers, long data and training runs): a quick loop.
 test-fast: install-dev
 	$(BIN)/hotline search-node exec -- $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 

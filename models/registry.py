@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import skops.io as sio
+from skops.io._audit import audit_tree, get_tree  # the steps of sio.load, to build a file's tree once
+from skops.io._utils import read_schema
 
 MODELS_DIR: Final = Path(__file__).resolve().parent
 MODEL_FILE: Final = "model.skops"
@@ -68,11 +70,19 @@ def load(ref: str, root: Path = MODELS_DIR) -> Any:
 
 @functools.lru_cache(maxsize=16)
 def _load_file(path: Path, mtime_ns: int, size: int) -> Any:
-    untrusted = sio.get_untrusted_types(file=path)
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-    if refused:
-        raise UntrustedModel(f"{path} contains untrusted types: {', '.join(sorted(refused))}")
-    return sio.load(path, trusted=untrusted)
+    # What `sio.get_untrusted_types` and then `sio.load(trusted=...)` do, with the file's tree built once
+    # instead of twice (building it is half of a load: 3.5 of 7.7 s for the misinformation model on a busy
+    # machine). The audit is skops' own: it refuses any type in the file that is neither trusted by skops'
+    # defaults nor in the list that passed our prefix check.
+    with zipfile.ZipFile(path, "r") as archive:
+        schema, context = read_schema(archive)
+        tree = get_tree(schema, context, trusted=None)
+        untrusted = sorted(tree.get_unsafe_set())
+        refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+        if refused:
+            raise UntrustedModel(f"{path} contains untrusted types: {', '.join(sorted(refused))}")
+        audit_tree(tree, trusted=untrusted)
+        return tree.construct()
 
 
 def save(model: Any, name: str, *, metrics: dict[str, Any], card: str, root: Path = MODELS_DIR,

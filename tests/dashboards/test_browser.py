@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from classifier.text import fold
 from dashboards import keys as dashboard_keys
@@ -25,13 +24,11 @@ from intake import keys as intake_keys
 from intake.records import ManualReport
 from social_monitor import keys as social_keys
 from social_monitor.records import RawPost
+from tests.dashboards.chromium import ARTIFACTS
 from tests.factories import make_settings
 
 pytestmark = pytest.mark.asyncio
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "mật-khẩu-thử-nghiệm"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
 
 
 @pytest.fixture
@@ -59,18 +56,6 @@ async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path
     await app[social_keys.STORE].refresh()
     yield server
     await server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed; run the tests with `make test`, which installs it")
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def sign_in(browser: Browser, server: TestServer, username: str, *, width: int = 1280,

@@ -17,7 +17,8 @@ from hotline.settings import Settings
 from hotline.web import create_app
 from intake.isolation.keys import ISOLATION
 from intake.isolation.records import CaseRegistration
-from tests.dashboards.test_browser import ARTIFACTS, PASSWORD, browser, sign_in  # noqa: F401 (fixture)
+from tests.dashboards.chromium import ARTIFACTS
+from tests.dashboards.test_browser import PASSWORD, sign_in
 from tests.factories import make_settings
 
 pytestmark = pytest.mark.asyncio
@@ -51,7 +52,7 @@ async def server(settings: Settings, es: Any, unique_prefix: str, tmp_path: Path
     await server.close()
 
 
-async def test_the_ward_team_sees_its_cases_by_risk_and_acts_in_one_click(browser: Browser,  # noqa: F811
+async def test_the_ward_team_sees_its_cases_by_risk_and_acts_in_one_click(browser: Browser,
                                                                          server: TestServer) -> None:
     page = await sign_in(browser, server, "yt.donghoa")
     assert page.url.endswith("/medical")
@@ -78,7 +79,7 @@ async def test_the_ward_team_sees_its_cases_by_risk_and_acts_in_one_click(browse
     await page.screenshot(path=ARTIFACTS / "medical-after-actions.png", full_page=True)
 
 
-async def test_a_ward_team_cannot_act_on_another_wards_case(browser: Browser, server: TestServer) -> None:  # noqa: F811
+async def test_a_ward_team_cannot_act_on_another_wards_case(browser: Browser, server: TestServer) -> None:
     page = await sign_in(browser, server, "yt.donghoa")
     csrf = await page.get_attribute('meta[name="csrf-token"]', "content")
     other = (await server.app[ISOLATION].cases.search({"query": {"term": {"ward": "Tân Bình"}}, "size": 1}))[0]
@@ -90,7 +91,7 @@ async def test_a_ward_team_cannot_act_on_another_wards_case(browser: Browser, se
     assert (await server.app[ISOLATION].cases.get(other.id))[0].status == "active"
 
 
-async def test_leaders_see_counts_per_ward_without_names(browser: Browser, server: TestServer) -> None:  # noqa: F811
+async def test_leaders_see_counts_per_ward_without_names(browser: Browser, server: TestServer) -> None:
     page = await sign_in(browser, server, "hoa")
     block = await page.inner_text("#isolation-counts")
     assert "Đông Hòa" in block and "Tân Bình" in block

@@ -20,7 +20,8 @@ from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.errors import TicketNotFound
 from intake.isolation.keys import ISOLATION
-from tests.dashboards.test_browser import ARTIFACTS, PASSWORD, browser, sign_in  # noqa: F401 (fixture)
+from tests.dashboards.chromium import ARTIFACTS
+from tests.dashboards.test_browser import PASSWORD, sign_in
 from tests.intake.test_zalo import zalo_settings
 from tests.intake.zalo_fake import USER, FakeZalo, sign, text_event
 
@@ -59,7 +60,7 @@ async def setup(settings: Settings, es: Any, unique_prefix: str,
 
 
 async def test_operator_replies_by_zalo_and_registers_the_citizen_for_follow_up(
-        browser: Browser, setup: tuple[TestServer, FakeZalo, str]) -> None:  # noqa: F811
+        browser: Browser, setup: tuple[TestServer, FakeZalo, str]) -> None:
     server, fake, ticket_id = setup
     page = await sign_in(browser, server, "lan")
     await page.goto(f"/operator/tickets/{ticket_id}")

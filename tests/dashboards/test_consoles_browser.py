@@ -1,11 +1,10 @@
-"""The operator and leader consoles in real headless Chromium (issue 13): one app and one browser for the module.
+"""The operator and leader consoles in real headless Chromium (issue 13): one app for the module, the session's browser.
 
 Screenshots land in test-artifacts/ (phone-width ones as phone-*.png) for people to look at.
 """
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from dashboards import keys as dashboard_keys
 from dashboards import service as accounts
@@ -23,7 +22,8 @@ from hotline.settings import Settings
 from hotline.web import create_app
 from intake import keys as intake_keys
 from intake.records import ManualReport
-from tests.dashboards.test_browser import ARTIFACTS, CHROMIUM_ARGS, PASSWORD
+from tests.dashboards.chromium import ARTIFACTS
+from tests.dashboards.test_browser import PASSWORD
 from tests.factories import make_settings
 from tests.intake.test_twilio_rest import FakeTwilio
 
@@ -66,11 +66,8 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-async def console(settings: Settings, es: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Console]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is not installed; run the tests with `make test`, which installs it")
-    ARTIFACTS.mkdir(exist_ok=True)
+async def console(settings: Settings, es: Any, tmp_path_factory: pytest.TempPathFactory,
+                  chromium: Browser) -> AsyncIterator[Console]:
     prefix = f"{settings.index_prefix}{uuid.uuid4().hex[:6]}-"
     fake = FakeTwilio(b"")
     twilio = TestServer(fake.app())
@@ -93,10 +90,9 @@ async def console(settings: Settings, es: Any, tmp_path_factory: pytest.TempPath
     for i, text in enumerate(SURGE):
         await service.create_manual(ManualReport(text, caller=f"+8490000000{i}"), actor="test", ticket_id=f"surge-{i}")
     await app[intake_keys.STORE].refresh()
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield Console(server, app, fake, browser, tickets)
-        await browser.close()
+    yield Console(server, app, fake, chromium, tickets)  # the session's Chromium (tests/dashboards/conftest.py)
+    for context in chromium.contexts:  # the module's pages
+        await context.close()
     await server.close()
     await twilio.close()
     await es.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")

@@ -136,9 +136,9 @@ def _messages(tag: str, n: int) -> list[dict[str, str]]:
             for i in range(n)]
 
 
-async def app_killed_mid_storm(es_url: str, work: Path, n: int = 200) -> Tally:
+async def app_killed_mid_storm(es_url: str, work: Path, n: int = 200, *, prefix: str = "fault-kill-") -> Tally:
     """SIGKILL the app halfway through a storm, restart it, let Twilio's retries arrive."""
-    app = App(es_url, work / "data", "fault-kill-")
+    app = App(es_url, work / "data", prefix)
     await app.start()
     forms = _messages("k", n)
     storm = asyncio.create_task(deliver(app, forms))
@@ -150,7 +150,7 @@ async def app_killed_mid_storm(es_url: str, work: Path, n: int = 200) -> Tally:
         failed = await deliver(app, failed)
     await deliver(app, forms[:20])  # some duplicate deliveries too
     try:
-        return await count_stored(es_url, "fault-kill-", {f["MessageSid"] for f in forms}, wait_s=60)
+        return await count_stored(es_url, prefix, {f["MessageSid"] for f in forms}, wait_s=60)
     finally:
         app.stop()
 
