@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import skops.io as sio
-from skops.io._audit import audit_tree, get_tree  # the steps of sio.load, to build a file's tree once
+# the steps of sio.load, to build a file's tree once; private, so setup.cfg pins skops to 0.16.x
+from skops.io._audit import audit_tree, get_tree
 from skops.io._utils import read_schema
 
 MODELS_DIR: Final = Path(__file__).resolve().parent
